@@ -1,0 +1,3 @@
+//! Batch corpus audit: duplicate clusters, boilerplate share and a readable report.
+//!
+//! Placeholder until the audit lands.

@@ -1,0 +1,3 @@
+//! `run(listener, config, shutdown)`: the gRPC server with health, reflection and limits.
+//!
+//! Placeholder until the service lands.

@@ -1,0 +1,6 @@
+//! The one integration-test binary. Each module is one area; shared helpers live in `common`.
+#![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
+
+mod common;
+// The `neardup` command line contracts (dedup, clean, fingerprint).
+mod cli;

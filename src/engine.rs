@@ -157,6 +157,8 @@ impl Engine {
         };
         let inserted = !opts.dry_run;
         if inserted {
+            ns.stripper
+                .learn(doc.source.as_deref(), &cleaned.line_keys, &cluster_id);
             state.by_hash.entry(key).or_insert_with(|| doc.id.clone());
             state.cluster_of.insert(doc.id.clone(), cluster_id.clone());
             state.stats.documents += 1;

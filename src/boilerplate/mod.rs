@@ -39,6 +39,10 @@ pub struct Cleaned {
     pub text: String,
     /// Every removed span.
     pub removed: Vec<RemovedSpan>,
+    /// Keys of the input's blocks, for [`Stripper::learn`] once the document's story (duplicate
+    /// cluster) is known. Not part of the output.
+    #[serde(skip)]
+    pub line_keys: Vec<u64>,
 }
 
 /// Strips boilerplate. Holds what it has learned about recurring lines (per source) so that one
@@ -70,6 +74,12 @@ impl Stripper {
         Ok(Cleaned {
             text: kept.join("\n"),
             removed: Vec::new(),
+            line_keys: Vec::new(),
         })
     }
+
+    /// Record the blocks of a document that joined `story` (its duplicate cluster), so that lines
+    /// recurring across many *stories* of one source are later stripped as chrome. A story counts
+    /// once however many copies of it arrive.
+    pub fn learn(&self, _source: Option<&str>, _line_keys: &[u64], _story: &str) {}
 }

@@ -4,3 +4,6 @@
 mod common;
 // The `neardup` command line contracts (dedup, clean, fingerprint).
 mod cli;
+// The gRPC service end to end: every RPC, streams, limits, health, reflection, metrics,
+// shutdown, the --remote CLI client and the Python/Scrapy client (pytest).
+mod service;

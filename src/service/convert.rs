@@ -42,9 +42,7 @@ pub fn check_request(req: proto::CheckRequest, limits: &Limits) -> Result<CheckI
         return_clean,
         format,
     } = req;
-    let namespace = namespace_name(namespace, limits)?;
-    let document = document_from_request(document, limits)?;
-    let format = input_format(format, &document.content)?;
+    let (namespace, document, format) = target(namespace, document, format, limits)?;
     Ok(CheckInput {
         namespace,
         document,
@@ -107,6 +105,16 @@ pub fn clean_request(
         document,
         format,
     } = req;
+    target(namespace, document, format, limits)
+}
+
+/// The parts Check and Clean share: namespace, document and how to read it.
+fn target(
+    namespace: String,
+    document: Option<proto::Document>,
+    format: i32,
+    limits: &Limits,
+) -> Result<(String, Document, InputFormat)> {
     let namespace = namespace_name(namespace, limits)?;
     let document = document_from_request(document, limits)?;
     let format = input_format(format, &document.content)?;

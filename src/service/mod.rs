@@ -97,6 +97,10 @@ impl NearDupService {
                 .acquire_owned()
                 .await
                 .map_err(|_| Status::unavailable("server is shutting down"))?;
+            // Work the caller has stopped waiting for is not started.
+            if deadline.is_some_and(|d| Instant::now() >= d) {
+                return Err(deadline_exceeded());
+            }
             // The permit moves into the blocking task: if the caller gives up, the work still
             // finishes (check-and-insert stays atomic) and the pool stays bounded.
             let joined = tokio::task::spawn_blocking(move || {

@@ -519,10 +519,15 @@ async fn deadlines_are_honoured() {
     drop(tx);
     // The server's own cap (request_timeout) on a unary call whose work takes longer. (A
     // caller's grpc-timeout that short would be enforced by tonic's client first.)
-    let mut config = Config::default();
-    config.request_timeout = Duration::from_millis(1);
-    config.limits.max_message_bytes = 16 << 20;
-    config.limits.max_document_bytes = 8 << 20;
+    let config = Config {
+        request_timeout: Duration::from_millis(1),
+        limits: Limits {
+            max_message_bytes: 16 << 20,
+            max_document_bytes: 8 << 20,
+            ..Limits::default()
+        },
+        ..Config::default()
+    };
     let strict = TestServer::start(config).await;
     let mut strict_client = strict.client().await;
     let big = "word and another word\n".repeat(300_000);

@@ -702,3 +702,97 @@ fn remote_dedup_and_clean_match_the_local_commands() {
     drop(server);
     runtime.shutdown_timeout(Duration::from_secs(5));
 }
+
+/// The Python virtualenv of the example client: `target/py-venv`, created and filled from
+/// `examples/python/requirements.txt` when missing or when the requirements changed (built
+/// beside and renamed into place, so an interrupted install is never reused).
+fn python_venv() -> std::path::PathBuf {
+    use std::process::Command;
+    let target = std::path::Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .parent()
+        .unwrap()
+        .to_path_buf();
+    let requirements = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("examples")
+        .join("python")
+        .join("requirements.txt");
+    let wanted = std::fs::read_to_string(&requirements).unwrap();
+    let venv = target.join("py-venv");
+    let marker = |dir: &std::path::Path| dir.join("neardup-requirements.txt");
+    if std::fs::read_to_string(marker(&venv)).ok().as_deref() == Some(wanted.as_str()) {
+        return venv;
+    }
+    let python = std::env::var("NEARDUP_PYTHON").unwrap_or_else(|_| "python3".into());
+    let building = target.join(format!("py-venv.building-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&building);
+    let status = Command::new(&python)
+        .args(["-m", "venv"])
+        .arg(&building)
+        .status()
+        .unwrap_or_else(|e| panic!("cannot run {python} (Python 3 with venv is needed): {e}"));
+    assert!(
+        status.success(),
+        "{python} -m venv failed (on Debian: apt-get install python3-venv)"
+    );
+    let status = Command::new(building.join("bin").join("python"))
+        .args([
+            "-m",
+            "pip",
+            "install",
+            "--disable-pip-version-check",
+            "-q",
+            "-r",
+        ])
+        .arg(&requirements)
+        .status()
+        .unwrap();
+    assert!(
+        status.success(),
+        "pip install -r {} failed",
+        requirements.display()
+    );
+    std::fs::write(marker(&building), &wanted).unwrap();
+    let _ = std::fs::remove_dir_all(&venv);
+    std::fs::rename(&building, &venv).unwrap();
+    venv
+}
+
+/// A real grpcio client (health, reflection, verdicts on the seeds and their variants) and a
+/// real Scrapy crawl through the example pipeline, as pytest in `examples/python`, against this
+/// server. Set NEARDUP_SKIP_PYTHON=1 to skip on a machine without Python or PyPI.
+#[test]
+fn python_grpcio_client_and_scrapy_pipeline_pass() {
+    if std::env::var_os("NEARDUP_SKIP_PYTHON").is_some_and(|v| v == "1") {
+        eprintln!("NEARDUP_SKIP_PYTHON=1: the Python client tests are skipped");
+        return;
+    }
+    let venv = python_venv();
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    let server = runtime.block_on(TestServer::default());
+    let examples = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("examples")
+        .join("python");
+    let target = std::path::Path::new(env!("CARGO_TARGET_TMPDIR"));
+    let out = std::process::Command::new(venv.join("bin").join("python"))
+        .args(["-m", "pytest", "-q", "-p", "no:cacheprovider", "tests"])
+        .current_dir(&examples)
+        .env("NEARDUP_ADDR", server.addr.to_string())
+        .env("NEARDUP_SEEDS", crate::common::shared().join("seeds"))
+        .env("NEARDUP_PY_GEN", target.join("py-gen"))
+        .output()
+        .unwrap();
+    let report = format!(
+        "{}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(out.status.success(), "pytest failed:\n{report}");
+    assert!(report.contains(" passed"), "{report}");
+    println!("{report}");
+    drop(server);
+    runtime.shutdown_timeout(Duration::from_secs(5));
+}

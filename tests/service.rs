@@ -423,6 +423,29 @@ async fn malformed_and_oversized_requests_get_the_right_code_and_the_server_goes
         .await
         .unwrap_err();
     assert_eq!(status.code(), Code::InvalidArgument);
+    // In a stream: an oversized document refuses that request only; an oversized message
+    // ends the stream (its frame cannot be skipped) with the limit named.
+    let requests = vec![
+        check("ns", "s1", &"z".repeat(1001)),
+        check("ns", "s2", OTHER),
+        CheckRequest {
+            document: Some(html("s3", 6000)),
+            ..Default::default()
+        },
+    ];
+    let mut stream = client
+        .check_stream(tokio_stream::iter(requests))
+        .await
+        .unwrap()
+        .into_inner();
+    let refused = stream.message().await.unwrap().unwrap();
+    let err = refused.error.unwrap();
+    assert_eq!(err.code, Code::ResourceExhausted as i32);
+    assert!(err.message.contains("document.text") && err.message.contains("1000"));
+    assert_eq!(stream.message().await.unwrap().unwrap().id, "s2");
+    let status = stream.message().await.unwrap_err();
+    assert_eq!(status.code(), Code::ResourceExhausted);
+    assert!(status.message().contains("max_message_bytes"), "{status:?}");
     // Still serving, on the same connection and on a gzip one.
     let ok = client
         .check(check("ns", "good", STORY))

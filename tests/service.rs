@@ -85,6 +85,24 @@ impl Drop for TestServer {
     }
 }
 
+/// Open a CheckStream, send one document and wait for its answer.
+async fn open_stream(
+    client: &mut NearDupClient<Channel>,
+    namespace: &str,
+    id: &str,
+) -> (mpsc::Sender<CheckRequest>, tonic::Streaming<CheckResponse>) {
+    let (tx, rx) = mpsc::channel(1);
+    let mut stream = client
+        .check_stream(ReceiverStream::new(rx))
+        .await
+        .unwrap()
+        .into_inner();
+    tx.send(check(namespace, id, STORY)).await.unwrap();
+    let first = stream.message().await.unwrap().unwrap();
+    assert_eq!(first.id, id);
+    (tx, stream)
+}
+
 fn text_doc(id: &str, text: &str) -> proto::Document {
     proto::Document {
         id: id.into(),
@@ -490,14 +508,7 @@ async fn too_many_streams_are_refused_with_the_limit_named() {
     config.limits.max_check_streams = 1;
     let server = TestServer::start(config).await;
     let mut client = server.client().await;
-    let (tx1, rx1) = mpsc::channel(1);
-    let mut first = client
-        .check_stream(ReceiverStream::new(rx1))
-        .await
-        .unwrap()
-        .into_inner();
-    tx1.send(check("s", "a", STORY)).await.unwrap();
-    assert!(first.message().await.unwrap().is_some());
+    let (tx1, mut first) = open_stream(&mut client, "s", "a").await;
     let (_tx2, rx2) = mpsc::channel::<CheckRequest>(1);
     let status = client
         .check_stream(ReceiverStream::new(rx2))
@@ -653,16 +664,29 @@ async fn metrics_endpoint_counts_requests_documents_and_duplicates() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn shutdown_turns_health_off_ends_streams_and_returns() {
-    let server = TestServer::default().await;
-    let mut client = server.client().await;
-    let (tx, rx) = mpsc::channel(1);
-    let mut stream = client
-        .check_stream(ReceiverStream::new(rx))
+    use tonic_health::pb::health_check_response::ServingStatus;
+    use tonic_health::pb::health_client::HealthClient;
+    use tonic_health::pb::HealthCheckRequest;
+
+    let server = TestServer::start(Config {
+        drain_timeout: Duration::from_secs(1),
+        ..Config::default()
+    })
+    .await;
+    let mut health = HealthClient::new(server.channel().await);
+    let mut watch = health
+        .watch(HealthCheckRequest {
+            service: "neardup.v1.NearDup".into(),
+        })
         .await
         .unwrap()
         .into_inner();
-    tx.send(check("s", "a", STORY)).await.unwrap();
-    assert!(stream.message().await.unwrap().is_some());
+    let serving = watch.message().await.unwrap().unwrap();
+    assert_eq!(serving.status, ServingStatus::Serving as i32);
+    let mut client = server.client().await;
+    let (tx, mut stream) = open_stream(&mut client, "s", "a").await;
+
+    let started = std::time::Instant::now();
     let stopping = tokio::spawn(server.stop());
     let status = tokio::time::timeout(Duration::from_secs(10), stream.message())
         .await
@@ -670,7 +694,15 @@ async fn shutdown_turns_health_off_ends_streams_and_returns() {
         .unwrap_err();
     assert_eq!(status.code(), Code::Unavailable, "{status:?}");
     drop(tx);
+    let off = watch.message().await.unwrap().unwrap();
+    assert_eq!(off.status, ServingStatus::NotServing as i32);
+    // The health watch keeps its connection open: run() returns at the drain timeout.
     stopping.await.unwrap().unwrap();
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "{:?}",
+        started.elapsed()
+    );
 }
 
 #[test]

@@ -55,6 +55,7 @@ pub async fn run_with_metrics(
     let engine = Engine::new(config.engine.clone());
     let metrics = Arc::new(Metrics::new());
     let (drain_tx, drain_rx) = watch::channel(false);
+    let drain_tx = Arc::new(drain_tx);
 
     let service = NearDupService::new(engine, &config, metrics.clone(), drain_rx.clone());
     let neardup = NearDupServer::new(service)
@@ -80,6 +81,7 @@ pub async fn run_with_metrics(
     // Shutdown sequence: health NOT_SERVING, streams told to stop, then tonic's graceful stop.
     let signal = {
         let health = health.clone();
+        let drain_tx = drain_tx.clone();
         async move {
             shutdown.await;
             tracing::info!("shutdown requested: draining");
@@ -125,16 +127,21 @@ pub async fn run_with_metrics(
         let _ = drained.wait_for(|d| *d).await;
         tokio::time::sleep(drain_timeout).await;
     };
-    tokio::select! {
+    let result = tokio::select! {
         result = server => {
-            result.map_err(|e| Error::Unavailable(format!("gRPC server on {grpc_addr}: {e}")))?;
-            tracing::info!("drained; stopped");
+            result.map_err(|e| Error::Unavailable(format!("gRPC server on {grpc_addr}: {e}")))
         }
         _ = deadline => {
             tracing::warn!(?drain_timeout, "drain timeout: stopping with calls still open");
+            Ok(())
         }
+    };
+    // Also on an early error: stop the metrics endpoint and any stream tasks.
+    let _ = drain_tx.send(true);
+    if result.is_ok() {
+        tracing::info!("stopped");
     }
-    Ok(())
+    result
 }
 
 /// Tonic refuses oversized messages before a handler runs, as `OUT_OF_RANGE` with its own

@@ -63,7 +63,7 @@ def with_chrome(text: str) -> str:
 
 
 def with_title_repeated(text: str) -> str:
-    title = next(line for line in text.splitlines() if line.strip())
+    title = next(line for line in text.splitlines() if len(line.split()) >= 5)
     return f"{title}\n\n{title}\n\n{text}"
 
 

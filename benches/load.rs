@@ -2,7 +2,9 @@
 //! and 64, side by side with the trivial `Echo` RPC (same payload bytes), measured in the same
 //! run by the same load generator (a tonic client on loopback).
 //!
-//! `cargo bench --bench load` (seconds per measurement: `NEARDUP_BENCH_SECS`, default 2).
+//! `cargo bench --bench load` (seconds per RPC and level: `NEARDUP_BENCH_SECS`, default 2,
+//! split into alternating Echo/Check slices; `NEARDUP_BENCH_INFLIGHT` overrides the server's
+//! `max_inflight`).
 //! Every run is bounded by time and by the size of the document pool and stops by itself.
 //! Verdicts are asserted: fresh documents must come back unique, and every fourth request of a
 //! worker re-sends its previous document under a new id and must come back as its duplicate.
@@ -26,6 +28,9 @@ const LEVELS: [usize; 3] = [1, 16, 64];
 const POOL: usize = 30_000;
 const DOC_BYTES: usize = 3_000;
 const WARMUP: Duration = Duration::from_millis(300);
+/// Each level alternates Echo and Check slices this many times, so both see the same
+/// background load (the bench machine is shared).
+const ROUNDS: u32 = 4;
 
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 enum Rpc {
@@ -150,11 +155,12 @@ async fn run_level(
     rpc: Rpc,
     concurrency: usize,
     namespace: String,
+    warmup: Duration,
     measure: Duration,
 ) -> Run {
     let next_doc = Arc::new(AtomicUsize::new(0));
     let started = Instant::now();
-    let warm_until = started + WARMUP;
+    let warm_until = started + warmup;
     let stop_at = warm_until + measure;
     let workers: Vec<_> = (0..concurrency)
         .map(|w| {
@@ -297,17 +303,23 @@ fn main() {
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+        let mut config = Config::default();
+        if let Some(n) = std::env::var("NEARDUP_BENCH_INFLIGHT").ok().and_then(|s| s.parse().ok()) {
+            config.limits.max_inflight = n;
+        }
+        let inflight = config.limits.max_inflight;
         let server = tokio::spawn(neardup::server::run_with_metrics(
             listener,
             None,
-            Config::default(),
+            config,
             async move {
                 let _ = stop_rx.await;
             },
         ));
         let docs: Arc<Vec<String>> = Arc::new((0..POOL).map(document).collect());
         let mean = docs.iter().map(String::len).sum::<usize>() / docs.len();
-        println!("neardup load bench: loopback {addr}, {measure:?} per run after {WARMUP:?} warm-up, documents ~{mean} bytes");
+        println!("neardup load bench: loopback {addr}, {measure:?} per rpc and level in {ROUNDS} alternating slices after {WARMUP:?} warm-up, documents ~{mean} bytes");
+        println!("server: default config, max_inflight {inflight} (NEARDUP_BENCH_INFLIGHT overrides)");
         let engine_us = engine_cost(&docs);
         println!("engine.check alone, in process, one thread: {engine_us:.1} us per document");
         println!(
@@ -328,16 +340,32 @@ fn main() {
                         .unwrap(),
                 );
             }
-            for rpc in [Rpc::Echo, Rpc::Check] {
-                let run = run_level(
-                    &channels,
-                    docs.clone(),
-                    rpc,
-                    c,
-                    format!("bench-c{c}"),
-                    measure,
-                )
-                .await;
+            let mut runs: Vec<Run> = Vec::new();
+            for round in 0..ROUNDS {
+                for (i, rpc) in [Rpc::Echo, Rpc::Check].into_iter().enumerate() {
+                    let run = run_level(
+                        &channels,
+                        docs.clone(),
+                        rpc,
+                        c,
+                        format!("bench-c{c}-r{round}"),
+                        if round == 0 { WARMUP } else { Duration::ZERO },
+                        measure / ROUNDS,
+                    )
+                    .await;
+                    if round == 0 {
+                        runs.push(run);
+                    } else {
+                        let total = &mut runs[i];
+                        total.requests += run.requests;
+                        total.elapsed += run.elapsed;
+                        total.errors += run.errors;
+                        total.latencies.extend(run.latencies);
+                    }
+                }
+            }
+            for (rpc, mut run) in [Rpc::Echo, Rpc::Check].into_iter().zip(runs) {
+                run.latencies.sort_unstable();
                 println!(
                     "{:>5} {:>6} {:>9} {:>10.0} {:>9.0} {:>9.0}{}",
                     c,

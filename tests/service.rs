@@ -851,3 +851,91 @@ fn python_grpcio_client_and_scrapy_pipeline_pass() {
     drop(server);
     runtime.shutdown_timeout(Duration::from_secs(5));
 }
+
+/// The binary: `neardup serve` on port 0 with a config file, answers, and drains on SIGTERM
+/// with exit code 0.
+#[cfg(unix)]
+#[test]
+fn serve_binary_answers_and_drains_on_sigterm() {
+    use std::io::{BufRead, BufReader};
+    use std::process::{Command, Stdio};
+
+    let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .join(format!("serve-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let config = dir.join("neardup.toml");
+    std::fs::write(&config, "[limits]\nmax_document_bytes = 100\n").unwrap();
+    let data = dir.join("data");
+    let mut child = Command::new(crate::common::bin())
+        .args([
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+            "--metrics-listen",
+            "off",
+            "--config",
+        ])
+        .arg(&config)
+        .arg("--data-dir")
+        .arg(&data)
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut log = BufReader::new(child.stderr.take().unwrap());
+    let mut seen = String::new();
+    let addr = loop {
+        let mut line = String::new();
+        assert!(
+            log.read_line(&mut line).unwrap() > 0,
+            "serve exited early:\n{seen}"
+        );
+        seen.push_str(&line);
+        if line.contains("gRPC listening") {
+            let at = line.find("addr=").unwrap() + "addr=".len();
+            break line[at..].split_whitespace().next().unwrap().to_string();
+        }
+    };
+    assert!(data.is_dir(), "the data directory is created");
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    runtime.block_on(async {
+        let mut client = NearDupClient::connect(format!("http://{addr}"))
+            .await
+            .unwrap();
+        let ok = client
+            .check(check("", "a", "short"))
+            .await
+            .unwrap()
+            .into_inner();
+        assert_eq!(ok.verdict, Verdict::Unique as i32);
+        let status = client
+            .check(check("", "b", &"x".repeat(101)))
+            .await
+            .unwrap_err();
+        assert_eq!(
+            status.code(),
+            Code::ResourceExhausted,
+            "the config file's limit applies"
+        );
+    });
+    drop(runtime); // closes the client's connection, which the drain would otherwise wait for
+    let stopping = std::time::Instant::now();
+    let kill = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(kill.success());
+    let status = child.wait().unwrap();
+    let mut rest = String::new();
+    std::io::Read::read_to_string(&mut log, &mut rest).unwrap();
+    assert!(status.success(), "exit {status:?}\n{seen}{rest}");
+    assert!(rest.contains("draining"), "{rest}");
+    assert!(
+        stopping.elapsed() < Duration::from_secs(5),
+        "{:?}",
+        stopping.elapsed()
+    );
+}

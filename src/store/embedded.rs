@@ -20,7 +20,10 @@ use parking_lot::{Condvar, Mutex};
 use redb::{Database, ReadableDatabase, ReadableTable, TableDefinition, TableError, TableHandle};
 use xxhash_rust::xxh3::xxh3_64;
 
-use super::{Durability, Op, Store, Table, Visitor, FEATURE_HASH_ALGORITHM, FORMAT_VERSION, MAGIC};
+use super::{
+    Durability, Op, PendingWrite, Store, Table, Visitor, FEATURE_HASH_ALGORITHM, FORMAT_VERSION,
+    MAGIC,
+};
 use crate::pipeline::FEATURE_HASH_SEED;
 use crate::{Error, Result};
 
@@ -144,7 +147,7 @@ impl EmbeddedStore {
         &self.path
     }
 
-    fn submit(&self, namespace: &str, ops: Vec<Op>, force_sync: bool) -> Result<()> {
+    fn enqueue(&self, namespace: &str, ops: Vec<Op>, force_sync: bool) -> Result<PendingWrite> {
         let (done, answer) = mpsc::sync_channel(1);
         {
             let mut state = self.queue.state.lock();
@@ -159,9 +162,7 @@ impl EmbeddedStore {
             });
         }
         self.queue.wake.notify_one();
-        answer
-            .recv()
-            .map_err(|_| store_error(&self.path, "store writer stopped"))?
+        Ok(PendingWrite(Some(answer)))
     }
 }
 
@@ -298,11 +299,11 @@ fn commit_batch(db: &Database, path: &Path, batch: &VecDeque<Pending>, sync: boo
 }
 
 impl Store for EmbeddedStore {
-    fn apply(&self, namespace: &str, ops: Vec<Op>) -> Result<()> {
+    fn submit(&self, namespace: &str, ops: Vec<Op>) -> Result<PendingWrite> {
         if ops.is_empty() {
-            return Ok(());
+            return Ok(PendingWrite::done());
         }
-        self.submit(namespace, ops, false)
+        self.enqueue(namespace, ops, false)
     }
 
     fn get(&self, namespace: &str, table: Table, key: &[u8]) -> Result<Option<Vec<u8>>> {
@@ -385,7 +386,7 @@ impl Store for EmbeddedStore {
     }
 
     fn flush(&self) -> Result<()> {
-        self.submit("", Vec::new(), true)
+        self.enqueue("", Vec::new(), true)?.wait()
     }
 }
 

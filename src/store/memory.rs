@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use parking_lot::RwLock;
 
-use super::{Op, Store, Table, Visitor};
+use super::{Op, PendingWrite, Store, Table, Visitor};
 use crate::Result;
 
 type Records = BTreeMap<Vec<u8>, Vec<u8>>;
@@ -26,7 +26,7 @@ impl MemoryStore {
 }
 
 impl Store for MemoryStore {
-    fn apply(&self, namespace: &str, ops: Vec<Op>) -> Result<()> {
+    fn submit(&self, namespace: &str, ops: Vec<Op>) -> Result<PendingWrite> {
         let mut tables = self.tables.write();
         for op in ops {
             match op {
@@ -43,7 +43,7 @@ impl Store for MemoryStore {
                 }
             }
         }
-        Ok(())
+        Ok(PendingWrite::done())
     }
 
     fn get(&self, namespace: &str, table: Table, key: &[u8]) -> Result<Option<Vec<u8>>> {

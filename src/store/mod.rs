@@ -86,11 +86,41 @@ pub enum Durability {
 /// Called with each record's key and value during a scan; an error stops the scan.
 pub type Visitor<'a> = dyn FnMut(&[u8], &[u8]) -> Result<()> + 'a;
 
+/// A write handed to the store and not yet known to be durable. Writes become durable in the
+/// order they were submitted.
+#[must_use = "a write is only acknowledged once `wait` returns Ok"]
+#[derive(Debug)]
+pub struct PendingWrite(Option<std::sync::mpsc::Receiver<Result<()>>>);
+
+impl PendingWrite {
+    /// A write that is already durable (or failed synchronously).
+    pub fn done() -> Self {
+        PendingWrite(None)
+    }
+
+    /// Block until the write is durable according to the store's [`Durability`].
+    pub fn wait(self) -> Result<()> {
+        match self.0 {
+            None => Ok(()),
+            Some(answer) => answer
+                .recv()
+                .map_err(|_| crate::Error::Unavailable("store writer stopped".into()))?,
+        }
+    }
+}
+
 /// Durable per-namespace state. One instance is shared by every request (`Send + Sync`).
 pub trait Store: Send + Sync + std::fmt::Debug {
+    /// Queue `ops` for `namespace`, to be applied atomically and in submission order. Callers
+    /// that must order writes (check-and-insert) submit under their lock and wait after
+    /// releasing it, so that concurrent writers share one sync (group commit).
+    fn submit(&self, namespace: &str, ops: Vec<Op>) -> Result<PendingWrite>;
+
     /// Apply `ops` to `namespace` atomically; when this returns `Ok`, they are durable according
     /// to the store's [`Durability`].
-    fn apply(&self, namespace: &str, ops: Vec<Op>) -> Result<()>;
+    fn apply(&self, namespace: &str, ops: Vec<Op>) -> Result<()> {
+        self.submit(namespace, ops)?.wait()
+    }
 
     /// Read one record.
     fn get(&self, namespace: &str, table: Table, key: &[u8]) -> Result<Option<Vec<u8>>>;
@@ -178,6 +208,19 @@ mod tests {
         assert!(!store.drop_namespace("feed-b").unwrap());
         assert_eq!(store.namespaces().unwrap(), ["feed-a"]);
         assert!(keys(store, "feed-b", Table::Documents).is_empty());
+        // Writes submitted one after the other apply in that order, whenever they are awaited.
+        let first = store
+            .submit("feed-a", vec![put(Table::Meta, "order", "first")])
+            .unwrap();
+        let second = store
+            .submit("feed-a", vec![put(Table::Meta, "order", "second")])
+            .unwrap();
+        second.wait().unwrap();
+        first.wait().unwrap();
+        assert_eq!(
+            store.get("feed-a", Table::Meta, b"order").unwrap(),
+            Some(b"second".to_vec())
+        );
         store.flush().unwrap();
     }
 

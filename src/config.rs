@@ -232,7 +232,7 @@ impl RawConfig {
             Some(a) => Some(address("metrics_listen", a)?),
             None => defaults.metrics_listen,
         };
-        if metrics_listen == Some(listen) {
+        if metrics_listen == Some(listen) && listen.port() != 0 {
             return Err(Error::invalid(
                 "metrics_listen",
                 "must differ from listen (the metrics endpoint has its own address)",

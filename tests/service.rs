@@ -868,34 +868,28 @@ fn serve_binary_answers_and_drains_on_sigterm() {
     std::fs::write(&config, "[limits]\nmax_document_bytes = 100\n").unwrap();
     let data = dir.join("data");
     let mut child = Command::new(crate::common::bin())
-        .args([
-            "serve",
-            "--listen",
-            "127.0.0.1:0",
-            "--metrics-listen",
-            "off",
-            "--config",
-        ])
+        .args(["serve", "--listen", "127.0.0.1:0"])
+        .args(["--metrics-listen", "127.0.0.1:0", "--config"])
         .arg(&config)
         .arg("--data-dir")
         .arg(&data)
+        .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
+    let mut ready = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut ready)
+        .unwrap();
+    // "neardup listening on ADDR (gRPC), metrics at http://ADDR/metrics"
+    let addr = ready
+        .split("listening on ")
+        .nth(1)
+        .and_then(|rest| rest.split_whitespace().next())
+        .unwrap_or_else(|| panic!("no readiness line: {ready:?}"))
+        .to_string();
+    assert!(ready.contains("/metrics"), "{ready}");
     let mut log = BufReader::new(child.stderr.take().unwrap());
-    let mut seen = String::new();
-    let addr = loop {
-        let mut line = String::new();
-        assert!(
-            log.read_line(&mut line).unwrap() > 0,
-            "serve exited early:\n{seen}"
-        );
-        seen.push_str(&line);
-        if line.contains("gRPC listening") {
-            let at = line.find("addr=").unwrap() + "addr=".len();
-            break line[at..].split_whitespace().next().unwrap().to_string();
-        }
-    };
     assert!(data.is_dir(), "the data directory is created");
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -931,7 +925,7 @@ fn serve_binary_answers_and_drains_on_sigterm() {
     let status = child.wait().unwrap();
     let mut rest = String::new();
     std::io::Read::read_to_string(&mut log, &mut rest).unwrap();
-    assert!(status.success(), "exit {status:?}\n{seen}{rest}");
+    assert!(status.success(), "exit {status:?}\n{rest}");
     assert!(rest.contains("draining"), "{rest}");
     assert!(
         stopping.elapsed() < Duration::from_secs(5),

@@ -2,7 +2,9 @@
 //!
 //! Configuration, later sources winning: defaults → `--config FILE` (TOML, see
 //! [`crate::config`]) → environment (`NEARDUP_LISTEN`, `NEARDUP_METRICS_LISTEN`,
-//! `NEARDUP_DATA_DIR`) → flags. Logs go to stderr (`RUST_LOG` filters, default `info`).
+//! `NEARDUP_DATA_DIR`) → flags. Logs go to stderr (`RUST_LOG` filters, default `info`); once
+//! both listeners are bound, one line goes to stdout:
+//! `neardup listening on ADDR (gRPC), metrics at http://ADDR/metrics`.
 //! SIGTERM or ctrl-c drains in-flight work and stops.
 
 use std::net::SocketAddr;
@@ -78,10 +80,24 @@ pub fn run(args: ServeArgs) -> Result<ExitCode> {
         .enable_all()
         .build()?;
     runtime.block_on(async move {
-        let listener = tokio::net::TcpListener::bind(config.listen)
-            .await
-            .map_err(|e| Error::Unavailable(format!("cannot listen on {}: {e}", config.listen)))?;
-        crate::server::run(listener, config, shutdown_signal()).await
+        let bind = |addr: SocketAddr| async move {
+            tokio::net::TcpListener::bind(addr)
+                .await
+                .map_err(|e| Error::Unavailable(format!("cannot listen on {addr}: {e}")))
+        };
+        let listener = bind(config.listen).await?;
+        let metrics = match config.metrics_listen {
+            Some(addr) => Some(bind(addr).await?),
+            None => None,
+        };
+        // The readiness line on stdout, for scripts and tests that bind port 0.
+        let mut ready = format!("neardup listening on {} (gRPC)", listener.local_addr()?);
+        if let Some(m) = &metrics {
+            ready.push_str(&format!(", metrics at http://{}/metrics", m.local_addr()?));
+        }
+        println!("{ready}");
+        std::io::Write::flush(&mut std::io::stdout())?;
+        crate::server::run_with_metrics(listener, metrics, config, shutdown_signal()).await
     })?;
     Ok(ExitCode::SUCCESS)
 }

@@ -50,9 +50,21 @@ pub async fn run_with_metrics(
     config: Config,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<()> {
+    let engine = Engine::new(config.engine.clone());
+    serve(engine, listener, metrics_listener, config, shutdown).await
+}
+
+/// [`run_with_metrics`] over a given engine (e.g. one opened on a durable store, or one a test
+/// filled beforehand).
+pub async fn serve(
+    engine: Engine,
+    listener: TcpListener,
+    metrics_listener: Option<TcpListener>,
+    config: Config,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> Result<()> {
     let limits = config.limits;
     let grpc_addr = listener.local_addr()?;
-    let engine = Engine::new(config.engine.clone());
     let metrics = Arc::new(Metrics::new());
     let (drain_tx, drain_rx) = watch::channel(false);
     let drain_tx = Arc::new(drain_tx);

@@ -223,3 +223,37 @@ async fn dedup_stream<R: BufRead, W: Write>(
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    #[test]
+    fn urls_without_http_are_refused_and_unreachable_servers_reported() {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        let err = runtime
+            .block_on(connect("https://example.invalid:1"))
+            .unwrap_err();
+        assert!(err.to_string().contains("only http://"), "{err}");
+        let err = runtime.block_on(connect("http://[::1")).unwrap_err();
+        assert!(err.to_string().contains("--remote"), "{err}");
+        let err = runtime.block_on(connect("127.0.0.1:1")).unwrap_err();
+        assert!(
+            err.to_string().contains("cannot reach http://127.0.0.1:1"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn server_refusals_become_domain_errors() {
+        let err = remote_error("u", tonic::Status::invalid_argument("bad id"));
+        assert!(matches!(err, Error::InvalidArgument { .. }));
+        assert!(err.to_string().contains("bad id"));
+        let err = remote_error("u", tonic::Status::unavailable("draining"));
+        assert!(matches!(err, Error::Unavailable(_)));
+    }
+}

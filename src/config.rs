@@ -223,6 +223,11 @@ impl RawConfig {
             ));
         }
         let defaults = Config::default();
+        // Settings the file does not expose keep the engine's defaults.
+        let mut engine: EngineConfig = defaults.engine.clone();
+        if let Some(days) = self.engine.window_days {
+            engine.window_days = days;
+        }
         let listen = match self.listen.as_deref() {
             Some(a) => address("listen", a)?,
             None => defaults.listen,
@@ -246,9 +251,7 @@ impl RawConfig {
             .drain_timeout_ms
             .map_or(defaults.drain_timeout, Duration::from_millis);
         Ok(Config {
-            engine: EngineConfig {
-                window_days: self.engine.window_days.unwrap_or(0),
-            },
+            engine,
             listen,
             metrics_listen,
             data_dir: self.data_dir.unwrap_or(defaults.data_dir),

@@ -518,6 +518,51 @@ mod tests {
         }
     }
 
+    proptest::proptest! {
+        /// Any request either converts within the limits or is refused naming a field.
+        #[test]
+        fn any_request_converts_within_limits_or_names_a_field(
+            namespace in "\\PC{0,8}",
+            id in "\\PC{0,6}",
+            body in proptest::option::of("\\PC{0,14}"),
+            html in proptest::bool::ANY,
+            format in -1i32..6,
+            seconds in proptest::num::i64::ANY,
+        ) {
+            let content = body.map(|b| if html {
+                proto::document::Content::Html(b.into_bytes())
+            } else {
+                proto::document::Content::Text(b)
+            });
+            let req = proto::CheckRequest {
+                namespace,
+                document: Some(proto::Document {
+                    id,
+                    content,
+                    published_at: Some(prost_types::Timestamp { seconds, nanos: 0 }),
+                    ..Default::default()
+                }),
+                format,
+                ..Default::default()
+            };
+            let l = limits();
+            match check_request(req, &l) {
+                Ok(input) => {
+                    proptest::prop_assert!(input.namespace.len() <= l.max_namespace_bytes);
+                    proptest::prop_assert!(!input.document.id.is_empty());
+                    proptest::prop_assert!(input.document.id.len() <= l.max_id_bytes);
+                    proptest::prop_assert!(input.document.content_len() <= l.max_document_bytes);
+                }
+                Err(err) => {
+                    let text = err.to_string();
+                    let fields = ["namespace", "document.id", "document.content", "document.text",
+                        "document.html", "document.published_at", "format"];
+                    proptest::prop_assert!(fields.iter().any(|f| text.contains(f)), "{}", text);
+                }
+            }
+        }
+    }
+
     #[test]
     fn defaults_and_round_trip() {
         let input = check_request(

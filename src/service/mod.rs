@@ -168,6 +168,9 @@ fn deadline_exceeded() -> Status {
 
 /// Parse a `grpc-timeout` header value: up to 8 digits and a unit (H, M, S, m, u, n).
 pub fn parse_grpc_timeout(value: &str) -> Option<Duration> {
+    if !value.is_ascii() {
+        return None;
+    }
     let (digits, unit) = value.split_at(value.len().checked_sub(1)?);
     if digits.is_empty() || digits.len() > 8 || !digits.bytes().all(|b| b.is_ascii_digit()) {
         return None;
@@ -417,6 +420,28 @@ mod tests {
         assert_eq!(parse_grpc_timeout("123456789S"), None);
         assert_eq!(parse_grpc_timeout("5x"), None);
         assert_eq!(parse_grpc_timeout("-5S"), None);
+        assert_eq!(parse_grpc_timeout("5é"), None);
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn grpc_timeout_never_panics_and_reads_what_tonic_writes(
+            junk in "\\PC{0,12}",
+            n in 0u64..100_000_000,
+            unit in proptest::sample::select(vec!['H', 'M', 'S', 'm', 'u', 'n']),
+        ) {
+            let _ = parse_grpc_timeout(&junk);
+            let parsed = parse_grpc_timeout(&format!("{n}{unit}"));
+            let expected = match unit {
+                'H' => Duration::from_secs(n * 3600),
+                'M' => Duration::from_secs(n * 60),
+                'S' => Duration::from_secs(n),
+                'm' => Duration::from_millis(n),
+                'u' => Duration::from_micros(n),
+                _ => Duration::from_nanos(n),
+            };
+            proptest::prop_assert_eq!(parsed, Some(expected));
+        }
     }
 
     #[test]

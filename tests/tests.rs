@@ -4,3 +4,5 @@
 mod common;
 // The `neardup` command line contracts (dedup, clean, fingerprint).
 mod cli;
+// Boilerplate stripping: seeds, golden files, bad input, invariants.
+mod boilerplate;

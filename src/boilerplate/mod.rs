@@ -29,8 +29,6 @@ pub use frequency::{FrequencyConfig, FrequencyState, LineFrequency};
 
 /// Largest input accepted, in bytes.
 pub const MAX_INPUT: usize = 64 << 20;
-/// Bytes of a block's folded text that go into its line key.
-const KEY_PREFIX: usize = 4096;
 
 /// How to read the input.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -127,10 +125,16 @@ impl Stripper {
             });
         }
         let prepared = prepare(content, format);
+        let feats: Vec<rules::Features> = prepared
+            .blocks
+            .iter()
+            .map(|b| rules::features(b.text(&prepared.base)))
+            .collect();
         let line_keys: Vec<u64> = prepared
             .blocks
             .iter()
-            .map(|b| line_key(b.text(&prepared.base)))
+            .zip(&feats)
+            .map(|(b, f)| key_of(&f.folded, b.end - b.start))
             .collect();
         let learned: Vec<Option<String>> = self
             .freq
@@ -146,6 +150,7 @@ impl Stripper {
         let decisions = rules::classify(&rules::Input {
             base: &prepared.base,
             blocks: &prepared.blocks,
+            feats: &feats,
             learned: &learned,
         });
         let mut text = String::new();
@@ -181,13 +186,14 @@ impl Stripper {
     }
 }
 
-/// Key of a block for learned chrome: xxh3-64 of its folded text (first 4 KiB).
+/// Key of a block for learned chrome: xxh3-64 of its folded text (the folded prefix the
+/// classifier looks at) seeded with the block's byte length.
 pub fn line_key(text: &str) -> u64 {
-    let mut end = text.len().min(KEY_PREFIX);
-    while !text.is_char_boundary(end) {
-        end -= 1;
-    }
-    xxhash_rust::xxh3::xxh3_64(lexicon::fold(&text[..end]).as_bytes())
+    key_of(&rules::features(text).folded, text.len())
+}
+
+fn key_of(folded: &str, len: usize) -> u64 {
+    xxhash_rust::xxh3::xxh3_64_with_seed(folded.as_bytes(), len as u64)
 }
 
 fn prepare(content: &Content, format: InputFormat) -> Prepared {

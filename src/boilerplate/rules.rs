@@ -98,8 +98,12 @@ const END_KINDS: &[&str] = &[
 /// Longest block, in bytes, that a prefix or contained phrase may mark (longer blocks are prose
 /// that happens to start with the phrase).
 const MAX_PHRASE_BLOCK: usize = 220;
-/// Stop-word statistics look at no more than this many words of a block.
+/// Length statistics look at no more than this many words of a block.
 const MAX_WORDS: usize = 4000;
+/// Stop-word statistics look at no more than this many words of a block.
+const STOP_SAMPLE: usize = 150;
+/// Characters of no-space scripts looked up as per-character stop words, at most.
+const CJK_SAMPLE: usize = 600;
 
 fn script_weight(c: char) -> f32 {
     match c as u32 {
@@ -125,7 +129,7 @@ pub fn features(text: &str) -> Features {
         ..Features::default()
     };
     // Folded prefix for phrase lookup.
-    let head_end = floor_boundary(text, 600);
+    let head_end = floor_boundary(text, 420);
     f.folded = fold(&text[..head_end]);
     let mut digits = 0usize;
     let mut weight = 0f32;
@@ -140,25 +144,34 @@ pub fn features(text: &str) -> Features {
         f.words += 1;
         for c in raw.chars() {
             f.chars += 1;
-            weight += script_weight(c);
-            if c.is_ascii_digit() {
-                digits += 1;
+            if c.is_ascii() {
+                weight += 1.0;
+                if c.is_ascii_digit() {
+                    digits += 1;
+                } else if matches!(c, '.' | '!' | '?') {
+                    f.sentence_marks += 1;
+                }
+                continue;
             }
+            weight += script_weight(c);
             if SENTENCE_END.contains(&c) {
                 f.sentence_marks += 1;
             }
             if is_nospace(c) {
                 f.cjk_chars += 1;
-                let mut b = [0u8; 4];
-                let m = lex.stop_mask(c.encode_utf8(&mut b));
-                add_mask(&mut f.stop_hits, m & lex.char_langs);
+                if f.cjk_chars <= CJK_SAMPLE {
+                    add_mask(&mut f.stop_hits, lex.char_stop_mask(c));
+                }
             }
         }
-        tok.clear();
-        fold_token(raw, &mut tok);
-        if !tok.is_empty() {
-            let m = lex.stop_mask(&tok);
-            add_mask(&mut f.stop_hits, m & !lex.char_langs);
+        // Stop-word density is estimated on the first words of long blocks.
+        if words < STOP_SAMPLE {
+            tok.clear();
+            fold_token(raw, &mut tok);
+            if !tok.is_empty() {
+                let m = lex.stop_mask(&tok);
+                add_mask(&mut f.stop_hits, m & !lex.char_langs);
+            }
         }
     }
     f.weight = weight.max(0.0);
@@ -203,11 +216,11 @@ fn add_mask(hits: &mut [u32], mut m: u32) {
 
 /// Fold one token for stop-word lookup: trim punctuation, lower case, Arabic variants unified.
 fn fold_token(raw: &str, out: &mut String) {
-    let t = raw.trim_matches(|c: char| !c.is_alphanumeric());
+    let t = raw.trim_matches(|c: char| !lexicon::is_wordish(c));
     if t.is_empty() || t.len() > 40 {
         return;
     }
-    out.push_str(&fold(t));
+    lexicon::fold_into(t, out);
 }
 
 fn floor_boundary(s: &str, mut i: usize) -> usize {
@@ -249,21 +262,19 @@ pub struct Input<'a> {
     pub base: &'a str,
     /// Blocks in order.
     pub blocks: &'a [Block],
+    /// Features of each block ([`features`]).
+    pub feats: &'a [Features],
     /// Learned-chrome reasons per block (`None` = not learned).
     pub learned: &'a [Option<String>],
 }
 
 /// Classify every block: `None` keeps it, `Some(Strip)` removes it.
 pub fn classify(input: &Input<'_>) -> Vec<Option<Strip>> {
-    let n = input.blocks.len();
-    let feats: Vec<Features> = input
-        .blocks
-        .iter()
-        .map(|b| features(b.text(input.base)))
-        .collect();
-    let lang = doc_language(&feats);
+    let n = input.blocks.len().min(input.feats.len());
+    let feats = &input.feats[..n];
+    let lang = doc_language(feats);
     let ratios: Vec<f32> = feats.iter().map(|f| stop_ratio(f, lang)).collect();
-    let reference = reference_ratio(&feats, &ratios);
+    let reference = reference_ratio(feats, &ratios);
     let classes: Vec<Class> = (0..n)
         .map(|i| {
             prose_class(
@@ -276,7 +287,7 @@ pub fn classify(input: &Input<'_>) -> Vec<Option<Strip>> {
         })
         .collect();
     let end_marker: Vec<bool> = feats.iter().map(is_end_marker).collect();
-    let (start, end) = main_run(&feats, &classes, &end_marker, lang);
+    let (start, end) = main_run(feats, &classes, &end_marker, lang);
 
     let mut out: Vec<Option<Strip>> = vec![None; n];
     let Some((start, end)) = start.zip(end) else {
@@ -286,7 +297,7 @@ pub fn classify(input: &Input<'_>) -> Vec<Option<Strip>> {
         }
         return out;
     };
-    let title = find_title(&feats, &classes, start);
+    let title = find_title(feats, &classes, start);
     for i in 0..n {
         if i < start {
             if Some(i) != title {
@@ -469,8 +480,8 @@ fn doc_language(feats: &[Features]) -> Option<usize> {
         for (t, h) in total.iter_mut().zip(&f.stop_hits) {
             *t += u64::from(*h);
         }
-        cjk += f.cjk_chars as u64;
-        words += f.words as u64;
+        cjk += f.cjk_chars.min(CJK_SAMPLE) as u64;
+        words += f.words.min(STOP_SAMPLE) as u64;
     }
     let mut best: Option<(usize, f64)> = None;
     for (bit, t) in total.iter().enumerate() {
@@ -492,9 +503,9 @@ fn stop_ratio(f: &Features, lang: Option<usize>) -> f32 {
     let lex = lexicon::lexicon();
     let hits = f.stop_hits.get(bit).copied().unwrap_or(0) as f32;
     let denom = if lex.char_langs & (1 << bit) != 0 {
-        f.cjk_chars
+        f.cjk_chars.min(CJK_SAMPLE)
     } else {
-        f.words
+        f.words.min(STOP_SAMPLE)
     };
     if denom == 0 {
         0.0
@@ -668,11 +679,13 @@ fn main_run(
 }
 
 /// Content words (folded, four characters or more) of blocks `s..=e`.
-fn vocabulary(feats: &[Features], s: usize, e: usize) -> HashSet<String> {
-    let mut v = HashSet::new();
+type Vocab = HashSet<u64, std::hash::BuildHasherDefault<lexicon::FastHasher>>;
+
+fn vocabulary(feats: &[Features], s: usize, e: usize) -> Vocab {
+    let mut v = Vocab::default();
     for f in &feats[s..=e] {
         for w in content_words(&f.folded) {
-            v.insert(w.to_string());
+            v.insert(xxhash_rust::xxh3::xxh3_64(w.as_bytes()));
         }
     }
     v
@@ -681,18 +694,18 @@ fn vocabulary(feats: &[Features], s: usize, e: usize) -> HashSet<String> {
 fn content_words(folded: &str) -> impl Iterator<Item = &str> {
     let lex = lexicon::lexicon();
     folded
-        .split(|c: char| !c.is_alphanumeric())
+        .split(|c: char| !lexicon::is_wordish(c))
         .filter(move |w| w.chars().count() >= 4 && lex.stop_mask(w) == 0)
 }
 
 /// Share of the content words of blocks `s..=e` found in `vocab`.
-fn overlap(vocab: &HashSet<String>, feats: &[Features], s: usize, e: usize) -> f32 {
+fn overlap(vocab: &Vocab, feats: &[Features], s: usize, e: usize) -> f32 {
     let mut hit = 0usize;
     let mut all = 0usize;
     for f in &feats[s..=e] {
         for w in content_words(&f.folded) {
             all += 1;
-            if vocab.contains(w) {
+            if vocab.contains(&xxhash_rust::xxh3::xxh3_64(w.as_bytes())) {
                 hit += 1;
             }
         }
@@ -747,9 +760,11 @@ mod tests {
     fn run(text: &str) -> Vec<Option<Strip>> {
         let blocks = text_blocks(text);
         let learned = vec![None; blocks.len()];
+        let feats: Vec<Features> = blocks.iter().map(|b| features(b.text(text))).collect();
         classify(&Input {
             base: text,
             blocks: &blocks,
+            feats: &feats,
             learned: &learned,
         })
     }

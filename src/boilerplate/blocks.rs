@@ -21,6 +21,9 @@ pub struct DomHints {
     pub container: u32,
     /// Whether the block is inside a list item.
     pub in_list: bool,
+    /// Ids of the open elements around the block, outermost first (for finding the article's
+    /// container).
+    pub path: Vec<u32>,
 }
 
 impl DomHints {

@@ -451,6 +451,7 @@ impl State {
             let mut dom = DomHints {
                 chars,
                 link_chars: self.buf_link_chars.min(chars),
+                path: self.stack.iter().map(|f| f.container).collect(),
                 ..DomHints::default()
             };
             for f in self.stack.iter().rev() {

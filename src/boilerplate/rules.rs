@@ -297,6 +297,19 @@ pub fn classify(input: &Input<'_>) -> Vec<Option<Strip>> {
         }
         return out;
     };
+    // HTML: the element holding most of the run's prose is the article; follow it past the run's
+    // gaps (list-shaped and table-shaped articles), and cut what lies outside it.
+    let container = article_container(input.blocks, feats, &classes, start, end);
+    let mut end = end;
+    if let Some(id) = container {
+        let mut i = end + 1;
+        while i < n && !end_marker[i] && in_container(&input.blocks[i], id) {
+            if classes[i] != Class::Bad {
+                end = i;
+            }
+            i += 1;
+        }
+    }
     let title = find_title(feats, &classes, start);
     for i in 0..n {
         if i < start {
@@ -325,6 +338,15 @@ pub fn classify(input: &Input<'_>) -> Vec<Option<Strip>> {
             }
             out[i] = Some(strip);
             continue;
+        }
+        if let Some(id) = container {
+            if classes[i] != Class::Good && !in_container(&input.blocks[i], id) {
+                out[i] = Some(Strip {
+                    kind: "outside-article",
+                    reason: "outside the element holding the article's text".into(),
+                });
+                continue;
+            }
         }
         out[i] = inside(&feats[i], classes[i], input, i);
     }
@@ -359,6 +381,42 @@ pub fn classify(input: &Input<'_>) -> Vec<Option<Strip>> {
         }
     }
     out
+}
+
+fn in_container(b: &Block, id: u32) -> bool {
+    b.dom.as_ref().is_some_and(|d| d.path.contains(&id))
+}
+
+/// The deepest element holding at least 3/4 of the long prose of the run `start..=end` (HTML
+/// only).
+fn article_container(
+    blocks: &[Block],
+    feats: &[Features],
+    classes: &[Class],
+    start: usize,
+    end: usize,
+) -> Option<u32> {
+    let mut total = 0f32;
+    let mut weight: lexicon::FastMap<u32, (f32, usize)> = lexicon::FastMap::default();
+    for i in start..=end {
+        if classes[i] != Class::Good {
+            continue;
+        }
+        let dom = blocks[i].dom.as_ref()?;
+        total += feats[i].weight;
+        for (depth, id) in dom.path.iter().enumerate() {
+            let e = weight.entry(*id).or_insert((0.0, depth));
+            e.0 += feats[i].weight;
+        }
+    }
+    if total <= 0.0 {
+        return None;
+    }
+    weight
+        .into_iter()
+        .filter(|(_, (w, _))| *w >= 0.75 * total)
+        .max_by_key(|(_, (_, depth))| *depth)
+        .map(|(id, _)| id)
 }
 
 /// Strip decision for a block outside the main run.
@@ -643,12 +701,23 @@ fn main_run(
     };
     let (mut start, mut end, value) = clusters[m];
     let mut vocab = vocabulary(feats, start, end);
+    // Comments discuss the article, so vocabulary cannot tell them apart: never cross them.
+    let comment_between = |a: usize, b: usize| {
+        (a..b).any(|i| {
+            end_marker[i]
+                && feats[i]
+                    .hit
+                    .is_some_and(|h| matches!(h.kind, "comments-header" | "comments-widget"))
+        })
+    };
     // Extend forward.
     for c in &clusters[m + 1..] {
         let marker_between = (end + 1..c.0).any(|i| end_marker[i]);
         let gap = c.0 - end - 1;
         let overlap = overlap(&vocab, feats, c.0, c.1);
-        let joins = if marker_between {
+        let joins = if comment_between(end + 1, c.0) {
+            false
+        } else if marker_between {
             overlap >= CONTINUES && gap <= 10
         } else {
             (gap <= 8 && (c.2 >= 0.15 * value || overlap >= CONTINUES)) || overlap >= 0.35

@@ -224,6 +224,13 @@ impl Lexicon {
         if let Some(hit) = self.whole.get(whole) {
             return Some(*hit);
         }
+        // "12 comments", "3 تعليقات": a count before a whole-block phrase.
+        let uncounted = trim_marks(whole.trim_start_matches(|c: char| c.is_ascii_digit()));
+        if uncounted.len() < whole.len() {
+            if let Some(hit) = self.whole.get(uncounted) {
+                return Some(*hit);
+            }
+        }
         let candidates = self.prefix.get(prefix_key(folded)).map_or(&[][..], |v| v);
         for (p, hit) in candidates {
             if let Some(rest) = folded.strip_prefix(p.as_str()) {

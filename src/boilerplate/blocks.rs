@@ -24,6 +24,9 @@ pub struct DomHints {
     /// Ids of the open elements around the block, outermost first (for finding the article's
     /// container).
     pub path: Vec<u32>,
+    /// Id of the element declared as the article body (`itemprop="articleBody"`) around the
+    /// block, if any.
+    pub article_body: Option<u32>,
 }
 
 impl DomHints {

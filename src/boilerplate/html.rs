@@ -160,6 +160,8 @@ struct Frame {
     /// Why this element marks its content as chrome.
     negative: Option<String>,
     positive: bool,
+    /// `itemprop="articleBody"`.
+    body: bool,
     container: u32,
 }
 
@@ -467,6 +469,9 @@ impl State {
                 if f.name == "li" {
                     dom.in_list = true;
                 }
+                if f.body && dom.article_body.is_none() {
+                    dom.article_body = Some(f.container);
+                }
                 if dom.negative.is_none() {
                     dom.negative = f.negative.clone();
                 }
@@ -541,6 +546,7 @@ impl State {
             name: name.to_string(),
             negative: negative_hint(name, tag),
             positive: positive_hint(name, tag),
+            body: attr(tag, "itemprop").is_some_and(|v| v.eq_ignore_ascii_case("articlebody")),
             container,
         });
         TokenSinkResult::Continue

@@ -299,8 +299,13 @@ pub fn classify(input: &Input<'_>) -> Vec<Option<Strip>> {
     };
     // HTML: the element holding most of the run's prose is the article; follow it past the run's
     // gaps (list-shaped and table-shaped articles), and cut what lies outside it.
-    let container = article_container(input.blocks, feats, &classes, start, end);
-    let mut end = end;
+    let mut container = article_container(input.blocks, feats, &classes, start, end);
+    let (mut start, mut end) = (start, end);
+    if let Some((id, s, e)) = declared_body(input.blocks, feats, &classes, start, end) {
+        container = Some(id);
+        start = s;
+        end = e;
+    }
     if let Some(id) = container {
         let mut i = end + 1;
         while i < n && !end_marker[i] && in_container(&input.blocks[i], id) {
@@ -381,6 +386,37 @@ pub fn classify(input: &Input<'_>) -> Vec<Option<Strip>> {
         }
     }
     out
+}
+
+/// The element the page declares as its article body (`itemprop="articleBody"`), when it holds
+/// enough text to be the article: `(id, first block, last block)`.
+fn declared_body(
+    blocks: &[Block],
+    feats: &[Features],
+    classes: &[Class],
+    start: usize,
+    end: usize,
+) -> Option<(u32, usize, usize)> {
+    let mut bodies: lexicon::FastMap<u32, (f32, usize, usize)> = lexicon::FastMap::default();
+    for (i, b) in blocks.iter().enumerate() {
+        let Some(id) = b.dom.as_ref().and_then(|d| d.article_body) else {
+            continue;
+        };
+        if classes[i] == Class::Bad {
+            continue;
+        }
+        let e = bodies.entry(id).or_insert((0.0, i, i));
+        e.0 += feats[i].weight;
+        e.2 = i;
+    }
+    let (id, (w, s, e)) = bodies
+        .into_iter()
+        .max_by(|a, b| a.1 .0.total_cmp(&b.1 .0))?;
+    let run: f32 = (start..=end)
+        .filter(|&i| classes[i] == Class::Good)
+        .map(|i| feats[i].weight)
+        .sum();
+    (w >= 150.0 && w >= 0.3 * run).then_some((id, s, e))
 }
 
 fn in_container(b: &Block, id: u32) -> bool {

@@ -257,3 +257,48 @@ proptest! {
         }
     }
 }
+
+// ---- the `neardup clean` command ----
+
+#[test]
+fn clean_command_prints_text_and_json_spans() {
+    use crate::common::run;
+    let body = "The council met on Tuesday to discuss the closure of the old bridge, which has been in poor repair for years and is no longer safe for heavy traffic.";
+    let input = format!("Home\nBridge to close\n{body}\nShare this story\n");
+    let out = run(&["clean", "--format", "text", "-"], input.as_bytes());
+    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(
+        String::from_utf8(out.stdout).unwrap(),
+        format!("Bridge to close\n{body}\n")
+    );
+    let out = run(
+        &["clean", "--json", "--source", "site", "-"],
+        input.as_bytes(),
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["text"], format!("Bridge to close\n{body}"));
+    let removed = v["removed"].as_array().unwrap();
+    assert_eq!(removed.len(), 2);
+    for r in removed {
+        let (s, e) = (
+            r["start"].as_u64().unwrap() as usize,
+            r["end"].as_u64().unwrap() as usize,
+        );
+        assert!(s < e && e <= input.len());
+        assert!(r["kind"].as_str().is_some_and(|k| !k.is_empty()));
+        assert!(r["reason"].as_str().is_some_and(|k| !k.is_empty()));
+    }
+    assert_eq!(removed[1]["kind"], "share");
+}
+
+#[test]
+fn clean_command_reads_html_in_a_declared_legacy_charset() {
+    use crate::common::run;
+    let page = "<html><head><meta charset=windows-1256></head><body><nav><a href=/>الرئيسية</a></nav><article><p>أجرى وزير الدفاع الروسي مباحثات هاتفية مع نظيره الأميركي، وناقشا خلالها احتواء خطر تصعيد محتمل في أوكرانيا، بحسب ما أفادت وزارة الدفاع.</p></article></body></html>";
+    let (bytes, _, _) = encoding_rs::WINDOWS_1256.encode(page);
+    let out = run(&["clean", "-"], &bytes);
+    assert_eq!(out.status.code(), Some(0));
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(text.contains("وزير الدفاع الروسي"), "{text}");
+    assert!(!text.contains("الرئيسية"));
+}

@@ -7,6 +7,9 @@
 //! with its tag, link density, and the class/id/role hints of its ancestors.
 
 use std::cell::RefCell;
+use std::sync::OnceLock;
+
+use aho_corasick::AhoCorasick;
 
 use html5ever::tendril::StrTendril;
 use html5ever::tokenizer::{
@@ -126,12 +129,86 @@ fn floor_boundary(s: &str, mut i: usize) -> usize {
     i
 }
 
+/// Drop the bodies of `<script>` and `<style>` elements (well over half of a typical news page's
+/// bytes) before tokenizing, keeping their start and end tags so the tokenizer sees the same
+/// elements. The tokenizer would skip these bodies as raw text anyway; skipping them with a
+/// substring search is several times faster.
+fn drop_raw_bodies(html: &str) -> std::borrow::Cow<'_, str> {
+    static OPEN: OnceLock<Option<AhoCorasick>> = OnceLock::new();
+    let Some(open) = OPEN
+        .get_or_init(|| {
+            AhoCorasick::builder()
+                .ascii_case_insensitive(true)
+                .build(["<script", "<style"])
+                .ok()
+        })
+        .as_ref()
+    else {
+        return std::borrow::Cow::Borrowed(html);
+    };
+    let bytes = html.as_bytes();
+    let mut out = String::new();
+    let mut pos = 0;
+    let mut from = 0;
+    while let Some(m) = open.find(&html[from..]) {
+        let name_end = from + m.end();
+        from = name_end;
+        // `<scripts>` or `<styles-x>` are other elements.
+        if !matches!(
+            bytes.get(name_end),
+            Some(b' ' | b'\t' | b'\n' | b'\r' | b'\x0c' | b'>' | b'/')
+        ) {
+            continue;
+        }
+        let Some(gt) = html[name_end..].find('>') else {
+            break;
+        };
+        let body_start = name_end + gt + 1;
+        let close: &[u8] = if m.pattern().as_usize() == 0 {
+            b"</script"
+        } else {
+            b"</style"
+        };
+        let body_end =
+            find_ascii_ci(&bytes[body_start..], close).map_or(bytes.len(), |i| body_start + i);
+        if out.is_empty() {
+            out.reserve(html.len() / 2);
+        }
+        out.push_str(&html[pos..body_start]);
+        pos = body_end;
+        from = body_end;
+    }
+    if pos == 0 {
+        return std::borrow::Cow::Borrowed(html);
+    }
+    out.push_str(&html[pos..]);
+    std::borrow::Cow::Owned(out)
+}
+
+/// Position of `needle` (lower-case ASCII) in `hay`, ignoring ASCII case.
+fn find_ascii_ci(hay: &[u8], needle: &[u8]) -> Option<usize> {
+    let first = needle[0];
+    let mut i = 0;
+    while i + needle.len() <= hay.len() {
+        let rest = &hay[i..];
+        let j = rest.iter().position(|&b| b == first)?;
+        let at = i + j;
+        if at + needle.len() <= hay.len() && hay[at..at + needle.len()].eq_ignore_ascii_case(needle)
+        {
+            return Some(at);
+        }
+        i = at + 1;
+    }
+    None
+}
+
 /// Parse decoded HTML into blocks.
 pub fn parse(html: &str) -> Page {
+    let html = drop_raw_bodies(html);
     let sink = Sink::default();
     let tok = Tokenizer::new(sink, TokenizerOpts::default());
     let input = BufferQueue::default();
-    input.push_back(StrTendril::from_slice(html));
+    input.push_back(StrTendril::from_slice(&html));
     let _ = tok.feed(&input);
     tok.end();
     let sink = tok.sink;
@@ -192,7 +269,7 @@ const VOID: &[&str] = &[
 
 const SKIP: &[&str] = &[
     "script", "style", "noscript", "template", "svg", "math", "select", "textarea", "iframe",
-    "object", "canvas", "button", "noembed", "noframes",
+    "object", "canvas", "button", "noembed", "noframes", "rt", "rp",
 ];
 
 const BLOCK: &[&str] = &[
@@ -663,6 +740,17 @@ mod tests {
         let head = p.blocks[1].dom.as_ref().unwrap();
         assert_eq!(head.heading, Some(1));
         assert!(head.positive);
+    }
+
+    #[test]
+    fn raw_bodies_are_dropped_but_tags_kept() {
+        let h = "<p>a</p><SCRIPT type=x>if (a<b) {}</p></Script ><p>b</p><style>p{}</style><styles>c</styles><script>never closed <p>x";
+        let d = drop_raw_bodies(h);
+        assert_eq!(
+            d,
+            "<p>a</p><SCRIPT type=x></Script ><p>b</p><style></style><styles>c</styles><script>"
+        );
+        assert_eq!(texts(&parse(h)), vec!["a", "b", "c"]);
     }
 
     #[test]

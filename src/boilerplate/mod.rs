@@ -197,16 +197,14 @@ fn key_of(folded: &str, len: usize) -> u64 {
 }
 
 fn prepare(content: &Content, format: InputFormat) -> Prepared {
-    let (decoded, from_bytes) = match content {
-        Content::Text(t) => (std::borrow::Cow::Borrowed(t.as_str()), false),
-        Content::Html(b) => (std::borrow::Cow::Owned(html::decode(b)), true),
+    let decoded = match content {
+        Content::Text(t) => std::borrow::Cow::Borrowed(t.as_str()),
+        Content::Html(b) => std::borrow::Cow::Owned(html::decode(b)),
     };
     let as_html = match format {
         InputFormat::Html => true,
         InputFormat::Text => false,
-        InputFormat::Auto => {
-            html::looks_like_html(&decoded) || (from_bytes && decoded.contains("</"))
-        }
+        InputFormat::Auto => html::looks_like_html(&decoded),
     };
     if as_html {
         let page = html::parse(&decoded);

@@ -302,3 +302,26 @@ fn clean_command_reads_html_in_a_declared_legacy_charset() {
     assert!(text.contains("وزير الدفاع الروسي"), "{text}");
     assert!(!text.contains("الرئيسية"));
 }
+
+#[test]
+fn html_article_of_medium_paragraphs_is_kept_whole() {
+    let paras = [
+        "The city council voted on Tuesday to close the old river bridge for at least six months, after engineers warned of corrosion.",
+        "Residents who cross the bridge every day will have to use the ferry or the ring road, the mayor said on Tuesday.",
+        "“We did not take this decision lightly, but the safety of the people who use the bridge comes first,” the mayor told reporters after the vote, adding that repairs would begin in the spring.",
+        "Shop owners on the east bank said they feared losing customers during the closure of the bridge.",
+    ];
+    let mut html = String::from("<html><body><nav><a href=/>Home</a> <a href=/w>World</a></nav><article><h1>Bridge to close</h1><div class=body>");
+    for p in paras {
+        html.push_str(&format!("<p>{p}</p>"));
+    }
+    html.push_str("</div></article><aside class=related><h3>Related</h3><ul><li><a href=/x>Another headline about something else</a></li></ul></aside></body></html>");
+    let c = Stripper::new()
+        .clean(&Content::Html(html.into_bytes()), InputFormat::Html, None)
+        .unwrap();
+    for p in paras {
+        assert!(c.text.contains(p), "lost: {p}\n{}", c.text);
+    }
+    assert!(!c.text.contains("Another headline"));
+    assert!(!c.text.contains("Home"));
+}

@@ -433,25 +433,33 @@ fn article_container(
     end: usize,
 ) -> Option<u32> {
     let mut total = 0f32;
-    let mut weight: lexicon::FastMap<u32, (f32, usize)> = lexicon::FastMap::default();
+    let mut prose = 0usize;
+    // id → (prose weight, depth, prose blocks)
+    let mut weight: lexicon::FastMap<u32, (f32, usize, usize)> = lexicon::FastMap::default();
     for i in start..=end {
-        if classes[i] != Class::Good {
-            continue;
-        }
+        let w = match classes[i] {
+            Class::Good => feats[i].weight,
+            Class::Near => feats[i].weight * 0.5,
+            _ => continue,
+        };
         let dom = blocks[i].dom.as_ref()?;
-        total += feats[i].weight;
+        total += w;
+        prose += 1;
         for (depth, id) in dom.path.iter().enumerate() {
-            let e = weight.entry(*id).or_insert((0.0, depth));
-            e.0 += feats[i].weight;
+            let e = weight.entry(*id).or_insert((0.0, depth, 0));
+            e.0 += w;
+            e.2 += 1;
         }
     }
     if total <= 0.0 {
         return None;
     }
+    // The container must hold several of the run's prose blocks (not be one paragraph).
+    let min_blocks = prose.min(2);
     weight
         .into_iter()
-        .filter(|(_, (w, _))| *w >= 0.75 * total)
-        .max_by_key(|(_, (_, depth))| *depth)
+        .filter(|(_, (w, _, n))| *w >= 0.75 * total && *n >= min_blocks)
+        .max_by_key(|(_, (_, depth, _))| *depth)
         .map(|(id, _)| id)
 }
 

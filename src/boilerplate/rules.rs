@@ -164,14 +164,23 @@ pub fn features(text: &str) -> Features {
                 }
             }
         }
-        // Stop-word density is estimated on the first words of long blocks.
-        if words < STOP_SAMPLE {
+        // Stop-word density is estimated on the first words of long blocks; words inside the
+        // folded head are looked up from it below, without folding them again.
+        let offset = (raw.as_ptr() as usize).saturating_sub(text.as_ptr() as usize);
+        if words < STOP_SAMPLE && offset >= head_end {
             tok.clear();
             fold_token(raw, &mut tok);
             if !tok.is_empty() {
                 let m = lex.stop_mask(&tok);
                 add_mask(&mut f.stop_hits, m & !lex.char_langs);
             }
+        }
+    }
+    for t in f.folded.split(' ').take(STOP_SAMPLE) {
+        let t = t.trim_matches(|c: char| !lexicon::is_wordish(c));
+        if !t.is_empty() {
+            let m = lex.stop_mask(t);
+            add_mask(&mut f.stop_hits, m & !lex.char_langs);
         }
     }
     f.weight = weight.max(0.0);

@@ -24,6 +24,12 @@ impl Hasher for FastHasher {
                 .wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
         }
     }
+    fn write_u64(&mut self, i: u64) {
+        self.0 = (self.0.rotate_left(5) ^ i).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+    }
+    fn write_u32(&mut self, i: u32) {
+        self.write_u64(u64::from(i));
+    }
     fn write_u8(&mut self, i: u8) {
         self.0 = (self.0.rotate_left(5) ^ u64::from(i)).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
     }
@@ -86,8 +92,9 @@ pub struct Hit {
 pub struct Lexicon {
     /// Language codes, in bit order.
     pub langs: Vec<&'static str>,
-    /// Folded stop word → bit mask of the languages that list it.
-    stop: FastMap<String, u32>,
+    /// xxh3 of a folded stop word → bit mask of the languages that list it (hashing once with
+    /// xxh3 and looking up the u64 is the cheapest exact-enough test on the hot path).
+    stop: FastMap<u64, u32>,
     /// Single-character stop words of the per-character languages.
     char_stop: FastMap<char, u32>,
     /// Mask of the languages measured per character.
@@ -151,7 +158,7 @@ impl Lexicon {
                         {
                             *lex.char_stop.entry(c).or_insert(0) |= mask;
                         }
-                        *lex.stop.entry(w).or_insert(0) |= mask;
+                        *lex.stop.entry(word_hash(&w)).or_insert(0) |= mask;
                     }
                     continue;
                 }
@@ -209,7 +216,10 @@ impl Lexicon {
         if folded_token.len() > 24 {
             return 0;
         }
-        self.stop.get(folded_token).copied().unwrap_or(0)
+        self.stop
+            .get(&word_hash(folded_token))
+            .copied()
+            .unwrap_or(0)
     }
 
     /// Bit mask of the per-character languages listing `c` as a stop word.
@@ -251,6 +261,10 @@ impl Lexicon {
         }
         None
     }
+}
+
+fn word_hash(w: &str) -> u64 {
+    xxhash_rust::xxh3::xxh3_64(w.as_bytes())
 }
 
 /// Phrases live as long as the process; the lexicon is loaded once, so this leaks a bounded,

@@ -688,7 +688,9 @@ fn main_run(
     end_marker: &[bool],
     _lang: Option<usize>,
 ) -> (Option<usize>, Option<usize>) {
-    const MAX_GAP: usize = 5;
+    // Gap allowed inside a cluster: a short block costs 1, a phrase-marked in-article widget
+    // (caption, ad, share bar, inline read-also) 0.5, other chrome (links, DOM hints) 2.
+    const MAX_GAP: f32 = 5.0;
     // Share of a cluster's content words already in the article for it to count as the same
     // article (measured: a continuation after a "Related" box ≈ 0.25–0.4, an unrelated article
     // from the same site ≈ 0.1).
@@ -697,7 +699,7 @@ fn main_run(
     // (start, end, value, has a Good block)
     let mut all: Vec<(usize, usize, f32, bool)> = Vec::new();
     let mut cur: Option<(usize, usize, f32, bool)> = None;
-    let mut gap = 0usize;
+    let mut gap = 0f32;
     let close = |cur: &mut Option<(usize, usize, f32, bool)>, all: &mut Vec<_>| {
         if let Some(c) = cur.take() {
             all.push(c);
@@ -706,7 +708,7 @@ fn main_run(
     for i in 0..classes.len() {
         if end_marker[i] {
             close(&mut cur, &mut all);
-            gap = 0;
+            gap = 0.0;
             continue;
         }
         match classes[i] {
@@ -724,14 +726,18 @@ fn main_run(
                     }
                     None => cur = Some((i, i, v, classes[i] == Class::Good)),
                 }
-                gap = 0;
+                gap = 0.0;
             }
             Class::Short | Class::Bad => {
                 if cur.is_some() {
-                    gap += if classes[i] == Class::Bad { 2 } else { 1 };
+                    gap += match (classes[i], feats[i].hit) {
+                        (Class::Bad, Some(_)) => 0.5,
+                        (Class::Bad, None) => 2.0,
+                        _ => 1.0,
+                    };
                     if gap > MAX_GAP {
                         close(&mut cur, &mut all);
-                        gap = 0;
+                        gap = 0.0;
                     }
                 }
             }

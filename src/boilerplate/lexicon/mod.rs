@@ -234,6 +234,16 @@ impl Lexicon {
         if let Some(hit) = self.whole.get(whole) {
             return Some(*hit);
         }
+        // "Image 2 of 5": a short block whose words without numbers are a phrase.
+        if whole.len() <= 40 && whole.bytes().any(|b| b.is_ascii_digit()) {
+            let words: Vec<&str> = whole
+                .split(' ')
+                .filter(|w| !w.bytes().all(|b| b.is_ascii_digit()))
+                .collect();
+            if let Some(hit) = self.whole.get(words.join(" ").as_str()) {
+                return Some(*hit);
+            }
+        }
         // "12 comments", "3 تعليقات": a count before a whole-block phrase.
         let uncounted = trim_marks(whole.trim_start_matches(|c: char| c.is_ascii_digit()));
         if uncounted.len() < whole.len() {

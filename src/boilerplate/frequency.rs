@@ -92,10 +92,22 @@ pub struct LineState {
 pub const STATE_VERSION: u32 = 1;
 
 /// Online line-frequency table per source.
-#[derive(Debug, Default)]
+#[derive(Default)]
 pub struct LineFrequency {
     config: FrequencyConfig,
     scopes: RwLock<HashMap<String, Scope>>,
+}
+
+/// Prints sizes, not the tables (they can hold millions of lines).
+impl std::fmt::Debug for LineFrequency {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let scopes = self.scopes.read();
+        f.debug_struct("LineFrequency")
+            .field("config", &self.config)
+            .field("sources", &scopes.len())
+            .field("lines", &scopes.values().map(|s| s.lines.len()).sum::<usize>())
+            .finish()
+    }
 }
 
 fn scope_name(source: Option<&str>) -> &str {

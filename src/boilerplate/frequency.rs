@@ -105,7 +105,10 @@ impl std::fmt::Debug for LineFrequency {
         f.debug_struct("LineFrequency")
             .field("config", &self.config)
             .field("sources", &scopes.len())
-            .field("lines", &scopes.values().map(|s| s.lines.len()).sum::<usize>())
+            .field(
+                "lines",
+                &scopes.values().map(|s| s.lines.len()).sum::<usize>(),
+            )
             .finish()
     }
 }

@@ -58,7 +58,7 @@ pub struct Features {
     /// Whitespace-separated words (or no-space-script characters).
     pub words: usize,
     /// Stop-word hits per language bit.
-    pub stop_hits: Vec<u32>,
+    pub stop_hits: [u32; lexicon::MAX_LANGS],
     /// Characters of no-space scripts (denominator for per-character stop words).
     pub cjk_chars: usize,
     /// Ends with sentence punctuation.
@@ -101,7 +101,7 @@ const MAX_PHRASE_BLOCK: usize = 220;
 /// Length statistics look at no more than this many words of a block.
 const MAX_WORDS: usize = 4000;
 /// Stop-word statistics look at no more than this many words of a block.
-const STOP_SAMPLE: usize = 150;
+const STOP_SAMPLE: usize = 64;
 /// Characters of no-space scripts looked up as per-character stop words, at most.
 const CJK_SAMPLE: usize = 600;
 
@@ -123,11 +123,7 @@ fn is_nospace(c: char) -> bool {
 /// Compute the features of one block.
 pub fn features(text: &str) -> Features {
     let lex = lexicon::lexicon();
-    let nlang = lex.langs.len();
-    let mut f = Features {
-        stop_hits: vec![0; nlang],
-        ..Features::default()
-    };
+    let mut f = Features::default();
     // Folded prefix for phrase lookup.
     let head_end = floor_boundary(text, 420);
     f.folded = fold(&text[..head_end]);

@@ -59,6 +59,10 @@ const FILES: &[(&str, &str)] = &[
     ("ja", include_str!("ja.txt")),
 ];
 
+/// Most languages the stop-word masks can hold (one bit each, counts kept in fixed arrays).
+pub const MAX_LANGS: usize = 16;
+const _: () = assert!(FILES.len() <= MAX_LANGS);
+
 /// Languages whose stop words are single characters of a script written without spaces; their
 /// density is measured per character, not per word.
 const CHAR_LANGS: &[&str] = &["zh", "ja"];

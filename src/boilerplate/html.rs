@@ -7,6 +7,8 @@
 //! with its tag, link density, and the class/id/role hints of its ancestors.
 
 use std::cell::RefCell;
+use std::collections::HashSet;
+use std::hash::BuildHasherDefault;
 use std::sync::OnceLock;
 
 use aho_corasick::AhoCorasick;
@@ -18,6 +20,7 @@ use html5ever::tokenizer::{
 };
 
 use super::blocks::{Block, DomHints};
+use super::lexicon::FastHasher;
 
 /// Deepest open-element stack we track; deeper elements are counted but not inspected.
 const MAX_DEPTH: usize = 512;
@@ -410,6 +413,36 @@ const POS_WORDS: &[&str] = &[
     "article-content",
 ];
 
+/// Tag/word sets looked up per element: hashed once instead of scanned linearly.
+struct Sets {
+    void: HashSet<&'static str, BuildHasherDefault<FastHasher>>,
+    skip: HashSet<&'static str, BuildHasherDefault<FastHasher>>,
+    block: HashSet<&'static str, BuildHasherDefault<FastHasher>>,
+    neg: HashSet<&'static str, BuildHasherDefault<FastHasher>>,
+}
+
+fn sets() -> &'static Sets {
+    static SETS: OnceLock<Sets> = OnceLock::new();
+    SETS.get_or_init(|| Sets {
+        void: VOID.iter().copied().collect(),
+        skip: SKIP.iter().copied().collect(),
+        block: BLOCK.iter().copied().collect(),
+        neg: NEG_WORDS.iter().copied().collect(),
+    })
+}
+
+fn is_void(name: &str) -> bool {
+    sets().void.contains(name)
+}
+
+fn is_skip(name: &str) -> bool {
+    sets().skip.contains(name)
+}
+
+fn is_block(name: &str) -> bool {
+    sets().block.contains(name)
+}
+
 fn attr<'a>(tag: &'a Tag, name: &str) -> Option<&'a str> {
     tag.attrs
         .iter()
@@ -468,7 +501,7 @@ fn negative_hint(name: &str, tag: &Tag) -> Option<String> {
             continue;
         }
         for token in lower.split(|c: char| !c.is_ascii_alphanumeric()) {
-            if NEG_WORDS.contains(&token) {
+            if sets().neg.contains(token) {
                 return Some(format!("{key}={token}"));
             }
         }
@@ -534,7 +567,7 @@ impl State {
                 ..DomHints::default()
             };
             for f in self.stack.iter().rev() {
-                if dom.tag.is_empty() && BLOCK.contains(&f.name.as_str()) {
+                if dom.tag.is_empty() && is_block(&f.name) {
                     dom.tag = f.name.clone();
                     dom.container = f.container;
                 }
@@ -569,7 +602,7 @@ impl State {
         let name: &str = &tag.name;
         if self.skip > 0 {
             if let Some((t, n)) = &mut self.skip_tag {
-                if t == name && !VOID.contains(&name) {
+                if t == name && !is_void(name) {
                     *n += 1;
                 }
             }
@@ -579,14 +612,14 @@ impl State {
             self.in_title = true;
             return TokenSinkResult::RawData(RawKind::Rcdata);
         }
-        let void = VOID.contains(&name) || (tag.self_closing && !SKIP.contains(&name));
-        if BLOCK.contains(&name) {
+        let void = is_void(name) || (tag.self_closing && !is_skip(name));
+        if is_block(name) {
             self.flush();
         }
         if void {
             return TokenSinkResult::Continue;
         }
-        if SKIP.contains(&name) || is_hidden(tag) {
+        if is_skip(name) || is_hidden(tag) {
             self.skip = 1;
             self.skip_tag = Some((name.to_string(), 1));
             return raw_kind(name);
@@ -607,7 +640,7 @@ impl State {
             {
                 self.pop_to(self.stack.len() - 1);
             }
-        } else if BLOCK.contains(&name) && self.stack.last().is_some_and(|f| f.name == "p") {
+        } else if is_block(name) && self.stack.last().is_some_and(|f| f.name == "p") {
             self.pop_to(self.stack.len() - 1);
         }
         if name == "a" {
@@ -647,7 +680,7 @@ impl State {
             self.in_title = false;
             return;
         }
-        if BLOCK.contains(&name) {
+        if is_block(name) {
             self.flush();
         }
         if self.overflow > 0 {

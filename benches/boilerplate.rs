@@ -143,29 +143,22 @@ fn bench(c: &mut Criterion) {
         .into_iter()
         .map(|b| Content::Text(String::from_utf8_lossy(&b).into_owned()))
         .collect();
-    if !html_pages.is_empty() {
-        for p in &html_pages {
-            let out = stripper.clean(p, InputFormat::Html, None).unwrap();
+    for (mode, pages, format) in [
+        ("html", &html_pages, InputFormat::Html),
+        ("text", &text_pages, InputFormat::Text),
+    ] {
+        if pages.is_empty() {
+            continue;
+        }
+        for p in pages {
+            let out = stripper.clean(p, format, None).unwrap();
             assert!(!out.text.is_empty(), "a DEV page came out empty");
         }
         // One iteration = every DEV page once; divide by the page count for ms/page.
-        g.bench_function(format!("html_dev_all_{}_pages", html_pages.len()), |b| {
+        g.bench_function(format!("{mode}_dev_all_{}_pages", pages.len()), |b| {
             b.iter(|| {
-                for p in &html_pages {
-                    black_box(stripper.clean(p, InputFormat::Html, None).unwrap());
-                }
-            })
-        });
-    }
-    if !text_pages.is_empty() {
-        for p in &text_pages {
-            let out = stripper.clean(p, InputFormat::Text, None).unwrap();
-            assert!(!out.text.is_empty(), "a DEV page came out empty");
-        }
-        g.bench_function(format!("text_dev_all_{}_pages", text_pages.len()), |b| {
-            b.iter(|| {
-                for p in &text_pages {
-                    black_box(stripper.clean(p, InputFormat::Text, None).unwrap());
+                for p in pages {
+                    black_box(stripper.clean(p, format, None).unwrap());
                 }
             })
         });

@@ -7,3 +7,5 @@ mod cli;
 // The gRPC service end to end: every RPC, streams, limits, health, reflection, metrics,
 // shutdown, the --remote CLI client and the Python/Scrapy client (pytest).
 mod service;
+// Boilerplate stripping: seeds, golden files, bad input, invariants.
+mod boilerplate;

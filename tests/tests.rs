@@ -4,3 +4,5 @@
 mod common;
 // The `neardup` command line contracts (dedup, clean, fingerprint).
 mod cli;
+// `neardup audit`: summary counts, parity with dedup, WARC/folder inputs, report, determinism.
+mod audit;

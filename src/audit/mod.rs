@@ -1,3 +1,295 @@
-//! Batch corpus audit: duplicate clusters, boilerplate share and a readable report.
+//! Batch corpus audit: duplicate clusters, duplication rate, boilerplate share per source, and a
+//! readable report.
 //!
-//! Placeholder until the audit lands.
+//! - [`source`]: inputs (JSONL, a folder of `.txt`/`.html`, WARC/WARC.gz) behind the
+//!   [`source::DocumentSource`] trait; they frame items in order, decoding is pure.
+//! - [`Auditor`]: push documents in order, get one [`AuditRecord`] each (a `clusters.jsonl`
+//!   line), [`Auditor::finish`] → [`Summary`]. Transport-free, so a client-streaming gRPC
+//!   `Audit` call is a thin wrapper around it.
+//! - [`run`]: reads sources on one thread, decodes on every core, pushes in input order (the
+//!   verdicts are the same whatever the number of threads).
+//! - [`report`]: `report.html` from a [`Summary`], self-contained (inline SVG, no assets).
+//!
+//! Clustering is the engine's: an audit of a corpus gives the same clusters as `neardup dedup`
+//! over the same documents in the same order.
+
+pub mod lang;
+pub mod report;
+mod run;
+pub mod source;
+pub mod summary;
+pub mod topk;
+pub mod warc;
+
+pub use run::{run, Progress, RunOptions};
+pub use summary::Summary;
+
+use serde::Serialize;
+
+use crate::document::{Content, Document};
+use crate::engine::{CheckOptions, Engine};
+use crate::index::{Match, Tier};
+use crate::Result;
+
+use summary::{Limits, Observation, Tally};
+
+/// Settings of an audit.
+#[derive(Debug, Clone)]
+pub struct AuditConfig {
+    /// Engine namespace the corpus is checked in (a fresh engine per audit is typical).
+    pub namespace: String,
+    /// Options of every check (`dry_run` must stay false: the audit remembers documents).
+    pub check: CheckOptions,
+    /// Largest clusters kept for the report.
+    pub largest_clusters: usize,
+    /// Members (canonical first) kept per cluster for the report.
+    pub members_shown: usize,
+    /// Characters of clean text per snippet.
+    pub snippet_chars: usize,
+    /// Bytes of snippets kept for singletons; duplicates may use as much again.
+    pub snippet_budget_bytes: usize,
+    /// Boilerplate lines reported per source.
+    pub top_lines: usize,
+    /// Heavy-hitter counters per source (bounds memory; ≥ `top_lines`).
+    pub line_counter_capacity: usize,
+    /// Sources tracked one by one; the rest are counted together.
+    pub max_sources: usize,
+    /// Failure messages kept in the summary.
+    pub error_samples: usize,
+}
+
+impl Default for AuditConfig {
+    fn default() -> Self {
+        AuditConfig {
+            namespace: "audit".into(),
+            check: CheckOptions::default(),
+            largest_clusters: 25,
+            members_shown: 4,
+            snippet_chars: 240,
+            snippet_budget_bytes: 64 << 20,
+            top_lines: 10,
+            line_counter_capacity: 128,
+            max_sources: 1_000,
+            error_samples: 20,
+        }
+    }
+}
+
+/// How a document relates to the ones before it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Verdict {
+    /// First of its cluster.
+    Original,
+    /// Same normalized text as an earlier document.
+    Exact,
+    /// Near-duplicate of an earlier document.
+    Near,
+}
+
+/// The audit's verdict on one document: one line of `clusters.jsonl`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct AuditRecord {
+    /// Document id.
+    pub id: String,
+    /// Cluster the engine put it in.
+    pub cluster_id: String,
+    /// The cluster's first document in input order — the one to keep.
+    pub canonical_id: String,
+    /// The earlier document it duplicates (its best verified match).
+    pub duplicate_of: Option<String>,
+    /// Original, exact or near duplicate.
+    pub verdict: Verdict,
+    /// Evidence of the best match (tier, Hamming distance, Jaccard, containment, reason).
+    pub evidence: Option<Match>,
+    /// The document's source.
+    pub source: Option<String>,
+    /// The document's URL.
+    pub url: Option<String>,
+    /// Guessed language (see [`lang`]).
+    pub lang: &'static str,
+    /// Share of the document the stripper removed.
+    pub boilerplate_share: f32,
+}
+
+/// Streams documents through an engine and tallies the audit.
+///
+/// Push documents in input order; each push returns the document's record (or the error,
+/// which is also counted). [`Auditor::finish`] returns the [`Summary`]. Memory is bounded by
+/// the engine's index plus a small entry per cluster (see [`summary`]).
+#[derive(Debug)]
+pub struct Auditor {
+    engine: Engine,
+    config: AuditConfig,
+    tally: Tally,
+}
+
+impl Auditor {
+    /// An auditor over a fresh in-memory engine.
+    pub fn new(config: AuditConfig) -> Self {
+        Self::with_engine(Engine::in_memory(), config)
+    }
+
+    /// An auditor over a given engine (documents are inserted into `config.namespace`).
+    pub fn with_engine(engine: Engine, config: AuditConfig) -> Self {
+        let tally = Tally::new(Limits {
+            largest_clusters: config.largest_clusters,
+            members_shown: config.members_shown,
+            snippet_budget_bytes: config.snippet_budget_bytes,
+            top_lines: config.top_lines,
+            line_counter_capacity: config.line_counter_capacity.max(config.top_lines),
+            max_sources: config.max_sources.max(1),
+            error_samples: config.error_samples,
+        });
+        Auditor {
+            engine,
+            config,
+            tally,
+        }
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &AuditConfig {
+        &self.config
+    }
+
+    /// Check one document (in input order) and tally it. An error (e.g. an empty id) is
+    /// counted in the summary and returned.
+    pub fn push(&mut self, doc: Document) -> Result<AuditRecord> {
+        let id = doc.id.clone();
+        // The stripper's spans point into the original; keep it to report removed lines.
+        let original = doc.content.clone();
+        let source = doc.source.clone();
+        let url = doc.url.clone();
+        let outcome = match self
+            .engine
+            .check(&self.config.namespace, doc, &self.config.check)
+        {
+            Ok(o) => o,
+            Err(e) => {
+                self.tally.error(format!("{id}: {e}"));
+                return Err(e);
+            }
+        };
+        let cleaned = &outcome.cleaned;
+        let (original_text, html) = match &original {
+            Content::Text(t) => (std::borrow::Cow::Borrowed(t.as_str()), false),
+            Content::Html(h) => (String::from_utf8_lossy(h), true),
+        };
+        let mut removed_bytes = 0u64;
+        let mut removed_lines = Vec::new();
+        for span in &cleaned.removed {
+            removed_bytes += span.end.saturating_sub(span.start) as u64;
+            if let Some(text) = original_text.get(span.start..span.end) {
+                summary::span_lines(text, html, &mut removed_lines);
+            }
+        }
+        let kept_bytes = cleaned.text.len() as u64;
+        let lang = lang::guess(&cleaned.text);
+        let snippet = snippet(&cleaned.text, self.config.snippet_chars);
+        let best = outcome
+            .matches
+            .first()
+            .filter(|_| outcome.duplicate_of.is_some());
+        let canonical_id = self.tally.observe(Observation {
+            id: &outcome.id,
+            cluster_id: &outcome.cluster_id,
+            source: source.as_deref(),
+            best,
+            lang,
+            kept_bytes,
+            removed_bytes,
+            removed_lines: &removed_lines,
+            snippet: &snippet,
+        });
+        let verdict = match (best, &outcome.duplicate_of) {
+            (_, None) => Verdict::Original,
+            (Some(m), Some(_)) if m.tier == Tier::Exact => Verdict::Exact,
+            _ => Verdict::Near,
+        };
+        let total = removed_bytes + kept_bytes;
+        Ok(AuditRecord {
+            id: outcome.id,
+            cluster_id: outcome.cluster_id,
+            canonical_id,
+            duplicate_of: outcome.duplicate_of,
+            verdict,
+            evidence: best.cloned(),
+            source,
+            url,
+            lang,
+            boilerplate_share: if total == 0 {
+                0.0
+            } else {
+                (removed_bytes as f64 / total as f64) as f32
+            },
+        })
+    }
+
+    /// Count an input item that is not a document (e.g. a WARC `404`), by a short reason.
+    pub fn record_skip(&mut self, reason: &str) {
+        self.tally.skip(reason);
+    }
+
+    /// Count an input item that failed before reaching the engine (bad JSON, bad WARC record).
+    pub fn record_error(&mut self, origin: &str, error: &crate::Error) {
+        self.tally.error(format!("{origin}: {error}"));
+    }
+
+    /// The figures of everything pushed so far.
+    pub fn finish(self) -> Summary {
+        self.tally.finish()
+    }
+}
+
+/// The first `chars` characters of a clean text, lines joined with ` ¶ `.
+fn snippet(text: &str, chars: usize) -> String {
+    let mut out = String::new();
+    let mut n = 0;
+    for (i, line) in text
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .enumerate()
+    {
+        if n >= chars {
+            break;
+        }
+        if i > 0 {
+            out.push_str(" ¶ ");
+        }
+        for c in line.chars() {
+            if n >= chars {
+                out.push('…');
+                break;
+            }
+            out.push(c);
+            n += 1;
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    #[test]
+    fn snippets_are_cut_and_joined() {
+        assert_eq!(snippet("ab\n\n cd \nef", 3), "ab ¶ c…");
+        assert_eq!(snippet("ab\ncd", 10), "ab ¶ cd");
+        assert_eq!(snippet("", 10), "");
+    }
+
+    #[test]
+    fn an_empty_id_is_an_error_that_is_counted() {
+        let mut a = Auditor::new(AuditConfig::default());
+        assert!(a.push(Document::text("", "x")).is_err());
+        a.push(Document::text("a", "some text")).unwrap();
+        let s = a.finish();
+        assert_eq!(s.documents, 1);
+        assert_eq!(s.errors, 1);
+        assert!(s.error_samples[0].contains("document.id"));
+    }
+}

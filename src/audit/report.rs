@@ -5,7 +5,8 @@
 //! share per source. Then the largest clusters, one table row each (`tr.cluster-row`) with
 //! their first members' snippets side by side, the top boilerplate lines per source, languages
 //! and failures. A few lines of inline script record, for headless checks, how many chart marks
-//! the browser actually laid out (`data-rendered-marks` on each `svg.chart`).
+//! the browser actually laid out (`data-rendered-marks`: rectangles of non-zero size — bars and
+//! the boilerplate chart's tracks — on each `svg.chart`).
 
 use std::fmt::Write as _;
 
@@ -118,8 +119,8 @@ fn column_chart(id: &str, title: &str, bars: &[Bar], log: bool, x_title: &str) -
 /// Horizontal bars with values in [0, 1].
 fn share_chart(id: &str, title: &str, bars: &[Bar]) -> String {
     let row = 20.0;
-    let (label_w, top) = (220.0, 8.0);
-    let plot_w = W - label_w - 90.0;
+    let (label_w, top) = (200.0, 8.0);
+    let plot_w = W - label_w - 150.0;
     let h = top * 2.0 + row * bars.len().max(1) as f64;
     let mut svg = String::new();
     let _ = write!(
@@ -173,7 +174,7 @@ code{font-size:12px}.muted{color:#5b6570}
 /// Records what the browser laid out, for headless checks; the page reads fine without it.
 const SCRIPT: &str = r#"
 document.querySelectorAll('svg.chart').forEach(function(s){
-  var n=0;s.querySelectorAll('rect.bar').forEach(function(r){var b=r.getBoundingClientRect();if(b.width>0&&b.height>0)n++;});
+  var n=0;s.querySelectorAll('rect').forEach(function(r){var b=r.getBoundingClientRect();if(b.width>0&&b.height>0)n++;});
   var b=s.getBoundingClientRect();
   s.setAttribute('data-rendered-marks',String(n));
   s.setAttribute('data-rendered-size',Math.round(b.width)+'x'+Math.round(b.height));

@@ -13,7 +13,7 @@ pub mod verify;
 use std::collections::HashMap;
 
 use crate::pipeline::fingerprint::{hamming, DocFreq};
-use crate::pipeline::minhash::band_keys;
+use crate::pipeline::minhash::{band_keys, signature};
 use crate::pipeline::Features;
 
 /// How a candidate was found.
@@ -60,6 +60,9 @@ pub struct IndexConfig {
     pub max_matches: usize,
     /// log2 of the document-frequency tables' sizes.
     pub df_bits: u32,
+    /// Band the MinHash of the sketch's non-common shingles (computed at commit, so page chrome
+    /// and stock phrases do not dilute it) instead of the signature of all shingles.
+    pub signature_from_sketch: bool,
 }
 
 impl Default for IndexConfig {
@@ -71,6 +74,7 @@ impl Default for IndexConfig {
             verify: verify::VerifyConfig::default(),
             max_matches: 5,
             df_bits: 20,
+            signature_from_sketch: true,
         }
     }
 }
@@ -96,6 +100,8 @@ pub struct Lookup {
     pub matches: Vec<(u32, Match)>,
     /// Candidates examined (all tiers, before verification).
     pub candidates: usize,
+    /// LSH band keys of the document (from its non-common sketch shingles).
+    pub band_keys: Vec<u64>,
 }
 
 /// Everything one namespace remembers.
@@ -182,8 +188,23 @@ impl NamespaceIndex {
                 cands.push((s, Tier::Simhash, d));
             }
         }
+        let vcfg = &self.cfg.verify;
+        let common = |k: u32| {
+            vcfg.common_clusters > 0 && self.shingle_df.df(k as u64) >= vcfg.common_clusters
+        };
         let mut banded = Vec::new();
-        let keys = band_keys(&f.signature, self.cfg.bands, self.cfg.rows);
+        let keys = if self.cfg.signature_from_sketch {
+            let rare: Vec<u64> = f
+                .sketch
+                .iter()
+                .filter(|&&k| !common(k))
+                .map(|&k| k as u64)
+                .collect();
+            let sig = signature(&rare, self.cfg.bands * self.cfg.rows);
+            band_keys(&sig, self.cfg.bands, self.cfg.rows)
+        } else {
+            band_keys(&f.signature, self.cfg.bands, self.cfg.rows)
+        };
         self.lsh.query(&keys, &mut banded);
         for s in banded {
             if !cands.iter().any(|c| c.0 == s) {
@@ -191,10 +212,6 @@ impl NamespaceIndex {
             }
         }
         let candidates = cands.len();
-        let vcfg = &self.cfg.verify;
-        let common = |k: u32| {
-            vcfg.common_clusters > 0 && self.shingle_df.df(k as u64) >= vcfg.common_clusters
-        };
         let mut matches: Vec<(u32, Match, f32)> = Vec::new();
         for (slot, tier, d) in cands {
             let Some(doc) = self.docs.get(slot as usize) else {
@@ -269,6 +286,7 @@ impl NamespaceIndex {
             simhash,
             matches: matches.into_iter().map(|(s, m, _)| (s, m)).collect(),
             candidates,
+            band_keys: keys,
         }
     }
 
@@ -299,10 +317,7 @@ impl NamespaceIndex {
         }
         self.exact.insert(f.exact, slot);
         self.simhash.insert(look.simhash, slot);
-        self.lsh.insert(
-            &band_keys(&f.signature, self.cfg.bands, self.cfg.rows),
-            slot,
-        );
+        self.lsh.insert(&look.band_keys, slot);
         self.docs.push(DocEntry {
             id: id.into(),
             time,

@@ -25,6 +25,9 @@ pub struct VerifyConfig {
     pub min_containment: f32,
     /// Jaccard similarity at or above which a pair is the same report.
     pub min_jaccard: f32,
+    /// Least Jaccard similarity of any accepted pair: a short text whose few shingles all occur
+    /// in a long one (a quoted sentence) is not a copy of it.
+    pub jaccard_floor: f32,
     /// A shingle seen in this many earlier clusters is common and ignored (0 = never).
     pub common_clusters: u32,
     /// Number guard: with at least this many distinct numbers in each text, fewer than
@@ -39,7 +42,8 @@ impl Default for VerifyConfig {
         VerifyConfig {
             min_shared: 3,
             min_containment: 0.5,
-            min_jaccard: 0.4,
+            min_jaccard: 0.5,
+            jaccard_floor: 0.15,
             common_clusters: 3,
             guard_min_numbers: 0,
             min_number_overlap: 0.0,
@@ -153,7 +157,7 @@ pub fn decide(o: &Overlap, numbers: Option<f32>, cfg: &VerifyConfig) -> Verdict 
             reason: format!("only {} shared sampled shingles", o.shared),
         };
     }
-    if c < cfg.min_containment && j < cfg.min_jaccard {
+    if (c < cfg.min_containment && j < cfg.min_jaccard) || j < cfg.jaccard_floor {
         return Verdict {
             accept: false,
             reason: format!("containment {c:.2} and jaccard {j:.2} below thresholds"),

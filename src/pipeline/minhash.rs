@@ -6,14 +6,15 @@
 //!   the next non-empty one to its right, re-mixed with its own index (rotation densification,
 //!   Shrivastava & Li 2014). O(shingles + k), the probability that two signatures agree in a
 //!   bucket ≈ the Jaccard similarity of the shingle sets.
-//! * Sketch: the shingles whose hash falls in a fixed 1/[`SKETCH_SAMPLE`] slice of the hash space
-//!   (a consistent sample: the same shingle is sampled in every document), deduplicated, sorted,
+//! * Sketch: the shingles whose hash falls in a fixed slice of the hash space
+//!   (a consistent sample: the same shingle is sampled in every document; 1/[`SKETCH_SAMPLE`] by
+//!   default), deduplicated, sorted,
 //!   and capped at the `cap` smallest. Jaccard and containment estimated on the samples are
 //!   unbiased; see [`crate::index::verify`].
 
 use super::hash::{bytes_hash, mix64};
 
-/// One in this many shingles is kept in the sketch.
+/// By default one in this many shingles is kept in the sketch.
 pub const SKETCH_SAMPLE: u64 = 4;
 
 /// MinHash signature of a shingle set with `k` buckets (empty input → all `u32::MAX`).
@@ -70,18 +71,18 @@ pub fn band_keys(sig: &[u32], bands: usize, rows: usize) -> Vec<u64> {
         .collect()
 }
 
-/// Whether a shingle hash belongs to the sketch sample.
+/// Whether a shingle hash belongs to the sketch sample of one in `rate`.
 #[inline]
-pub fn sampled(h: u64) -> bool {
-    mix64(h ^ 0x5ca1_ab1e) % SKETCH_SAMPLE == 0
+pub fn sampled(h: u64, rate: u64) -> bool {
+    rate <= 1 || mix64(h ^ 0x5ca1_ab1e) % rate == 0
 }
 
 /// The verification sketch: the sampled shingles' 32-bit keys, sorted, distinct, at most `cap`
-/// (the smallest).
-pub fn sketch(shingles: &[u64], cap: usize) -> Vec<u32> {
+/// (the smallest), sampling one shingle in `rate`.
+pub fn sketch(shingles: &[u64], rate: u64, cap: usize) -> Vec<u32> {
     let mut s: Vec<u32> = shingles
         .iter()
-        .filter(|&&h| sampled(h))
+        .filter(|&&h| sampled(h, rate))
         .map(|&h| (h >> 32) as u32)
         .collect();
     s.sort_unstable();
@@ -119,10 +120,10 @@ mod tests {
     #[test]
     fn sketch_is_sorted_distinct_and_capped() {
         let a = set(0..4000);
-        let s = sketch(&a, 100);
+        let s = sketch(&a, SKETCH_SAMPLE, 100);
         assert_eq!(s.len(), 100);
         assert!(s.windows(2).all(|w| w[0] < w[1]));
-        let full = sketch(&a, usize::MAX);
+        let full = sketch(&a, SKETCH_SAMPLE, usize::MAX);
         assert!((full.len() as f64 - 1000.0).abs() < 120.0);
     }
 }

@@ -21,6 +21,8 @@ pub struct FeatureConfig {
     pub shingle_words: usize,
     /// MinHash signature length (= bands × rows).
     pub minhash_len: usize,
+    /// One shingle in this many is sampled into the verification sketch.
+    pub sketch_sample: u64,
     /// Most sampled shingles kept in the verification sketch.
     pub sketch_cap: usize,
 }
@@ -30,6 +32,7 @@ impl Default for FeatureConfig {
         FeatureConfig {
             shingle_words: shingle::DEFAULT_SHINGLE_WORDS,
             minhash_len: 32,
+            sketch_sample: minhash::SKETCH_SAMPLE,
             sketch_cap: 160,
         }
     }
@@ -112,7 +115,7 @@ pub fn features_of_normalized(normalized: &str, cfg: &FeatureConfig) -> Features
         counts,
         shingles: sh.len() as u32,
         signature: minhash::signature(&sh, cfg.minhash_len),
-        sketch: minhash::sketch(&sh, cfg.sketch_cap),
+        sketch: minhash::sketch(&sh, cfg.sketch_sample, cfg.sketch_cap),
         numbers,
     }
 }

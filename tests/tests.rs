@@ -4,3 +4,5 @@
 mod common;
 // The `neardup` command line contracts (dedup, clean, fingerprint).
 mod cli;
+// The detection core: seeds and their variants, thread-count independence, invariants.
+mod core;

@@ -6,3 +6,5 @@ mod common;
 mod cli;
 // `neardup audit`: summary counts, parity with dedup, WARC/folder inputs, report, determinism.
 mod audit;
+// The detection core: seeds and their variants, thread-count independence, invariants.
+mod core;

@@ -1,0 +1,197 @@
+//! Durable state: every acknowledged document survives SIGKILL and restart of the real
+//! `neardup serve` binary, with its cluster assignment unchanged.
+
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use neardup::proto::document::Content;
+use neardup::proto::near_dup_client::NearDupClient;
+use neardup::proto::{CheckRequest, Document, Verdict};
+use tonic::transport::Channel;
+
+use crate::common::bin;
+
+/// Deterministic pseudo-random numbers (xorshift64*), so a failure can be replayed.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
+    }
+    fn below(&mut self, n: u64) -> u64 {
+        self.next() % n
+    }
+}
+
+/// A word from a made-up vocabulary large enough that unrelated documents share few shingles.
+fn word(rng: &mut Rng) -> String {
+    const SYLLABLES: [&str; 16] = [
+        "ka", "lo", "mi", "ten", "sar", "qu", "vel", "dor", "an", "is", "pre", "tum", "zo", "el",
+        "ra", "bin",
+    ];
+    (0..2 + rng.below(2))
+        .map(|_| SYLLABLES[rng.below(16) as usize])
+        .collect()
+}
+
+/// `n` documents: mostly distinct articles, every fourth one an edited reprint of an earlier one.
+fn corpus(n: usize) -> Vec<(String, String)> {
+    let mut rng = Rng(0x5eed);
+    let mut docs: Vec<(String, String)> = Vec::with_capacity(n);
+    for i in 0..n {
+        let text = if i % 4 == 3 {
+            let (_, original) = &docs[i - 1 - rng.below(3) as usize];
+            let mut lines: Vec<String> = original.lines().map(str::to_string).collect();
+            lines.pop();
+            lines.insert(0, format!("Reprinted by outlet {}", rng.below(50)));
+            lines.join("\n")
+        } else {
+            (0..6)
+                .map(|_| {
+                    let mut sentence: Vec<String> = (0..14).map(|_| word(&mut rng)).collect();
+                    sentence.push(format!("{}.", rng.below(100_000)));
+                    sentence.join(" ")
+                })
+                .collect::<Vec<_>>()
+                .join("\n")
+        };
+        docs.push((format!("doc-{i:05}"), text));
+    }
+    docs
+}
+
+/// The server process; killed with SIGKILL when dropped.
+struct Server {
+    child: Child,
+    addr: String,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn spawn_server(data_dir: &Path) -> Server {
+    let mut child = Command::new(bin())
+        .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
+        .arg(data_dir)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("spawn neardup serve");
+    let stdout = child.stdout.take().unwrap();
+    let mut lines = BufReader::new(stdout).lines();
+    let addr = loop {
+        let line = lines
+            .next()
+            .expect("server exited before listening")
+            .unwrap();
+        if let Some(rest) = line.split("listening on ").nth(1) {
+            break rest.split_whitespace().next().unwrap().to_string();
+        }
+    };
+    // Keep draining stdout so the server never blocks on a full pipe.
+    std::thread::spawn(move || for _ in lines {});
+    Server { child, addr }
+}
+
+async fn connect(addr: &str) -> NearDupClient<Channel> {
+    for _ in 0..100 {
+        if let Ok(client) = NearDupClient::connect(format!("http://{addr}")).await {
+            return client;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("cannot connect to {addr}");
+}
+
+fn request(id: &str, text: &str, dry_run: bool) -> CheckRequest {
+    CheckRequest {
+        namespace: "durable".into(),
+        document: Some(Document {
+            id: id.into(),
+            content: Some(Content::Text(text.into())),
+            ..Default::default()
+        }),
+        dry_run,
+        ..Default::default()
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn acknowledged_documents_survive_repeated_sigkill() {
+    let data = tempfile::tempdir().unwrap();
+    let docs = corpus(3000);
+    let mut rng = Rng(0xdead_beef);
+    // id → cluster id the server acknowledged.
+    let mut acked: Vec<(usize, String)> = Vec::new();
+    let mut next = 0;
+    let mut kills_mid_stream = 0;
+    for round in 0..5 {
+        let server = spawn_server(data.path());
+        let mut client = connect(&server.addr).await;
+        // Kill the server at a random moment of this round (the last round runs to the end).
+        let kill_after = Duration::from_millis(200 + rng.below(1200));
+        let pid = server.child.id();
+        let killer = (round < 4).then(|| {
+            std::thread::spawn(move || {
+                std::thread::sleep(kill_after);
+                let _ = Command::new("kill").args(["-9", &pid.to_string()]).status();
+            })
+        });
+        while next < docs.len() {
+            let (id, text) = &docs[next];
+            match client.check(request(id, text, false)).await {
+                Ok(response) => {
+                    let response = response.into_inner();
+                    assert_eq!(&response.id, id);
+                    acked.push((next, response.cluster_id));
+                    next += 1;
+                }
+                Err(_) if killer.is_some() => {
+                    kills_mid_stream += 1;
+                    break;
+                }
+                Err(status) => panic!("round {round}: {status}"),
+            }
+        }
+        if let Some(killer) = killer {
+            killer.join().unwrap();
+        }
+        drop(server);
+        if next == docs.len() {
+            break;
+        }
+    }
+    assert_eq!(next, docs.len(), "the last round must finish the corpus");
+    // Kills must have landed mid-stream for the test to mean anything.
+    assert!(kills_mid_stream >= 2, "only {kills_mid_stream} kills hit the stream");
+
+    let server = spawn_server(data.path());
+    let mut client = connect(&server.addr).await;
+    let mut seen = std::collections::HashSet::new();
+    for (index, cluster_id) in &acked {
+        if !seen.insert(*index) {
+            continue;
+        }
+        let (id, text) = &docs[*index];
+        let probe = client
+            .check(request(&format!("probe-{id}"), text, true))
+            .await
+            .unwrap()
+            .into_inner();
+        assert_eq!(
+            probe.verdict,
+            Verdict::Duplicate as i32,
+            "{id} was acknowledged but is no longer known"
+        );
+        assert_eq!(&probe.cluster_id, cluster_id, "{id} changed cluster");
+    }
+}

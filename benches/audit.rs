@@ -1,7 +1,7 @@
 //! Throughput and peak memory of `neardup audit` over synthetic news.
 //!
 //! `cargo bench --bench audit` (env `NEARDUP_BENCH_DOCS`, default 100 000; `NEARDUP_BENCH_THREADS`,
-//! default 0 = cores − 1). Documents are made from the texts of `../shared/data/neardup/dev.jsonl`
+//! default 0 = as many as cores). Documents are made from the texts of `../shared/data/neardup/dev.jsonl`
 //! (read at bench time, never committed): the first pass is the dev set as is; every later
 //! document is, by a fixed pseudo-random draw, an exact reprint of an earlier synthetic document
 //! (15 %), a light edit of one (10 %: a paragraph dropped, every 40th word changed), or a new

@@ -24,10 +24,13 @@ pub mod warc;
 pub use run::{run, Progress, RunOptions};
 pub use summary::Summary;
 
+use std::sync::Arc;
+
 use serde::Serialize;
 
+use crate::boilerplate::Cleaned;
 use crate::document::{Content, Document};
-use crate::engine::{CheckOptions, Engine};
+use crate::engine::{CheckOptions, Engine, Prepared};
 use crate::index::{Match, Tier};
 use crate::Result;
 
@@ -117,11 +120,109 @@ pub struct AuditRecord {
 /// Push documents in input order; each push returns the document's record (or the error,
 /// which is also counted). [`Auditor::finish`] returns the [`Summary`]. Memory is bounded by
 /// the engine's index plus a small entry per cluster (see [`summary`]).
+///
+/// For throughput, `push` is split in two: [`Preparer::prepare`] (any thread, any order:
+/// stripping, features, language guess, snippet) and [`Auditor::commit`] (in input order:
+/// verdict and tally). `push(doc)` is `commit(preparer().prepare(doc))`.
 #[derive(Debug)]
 pub struct Auditor {
-    engine: Engine,
-    config: AuditConfig,
+    preparer: Preparer,
     tally: Tally,
+}
+
+/// The thread-safe first half of [`Auditor::push`]; cheap to clone.
+#[derive(Debug, Clone)]
+pub struct Preparer {
+    engine: Engine,
+    config: Arc<AuditConfig>,
+}
+
+/// What the audit derives from a clean text (computed while preparing, reused at commit when
+/// the engine's final clean text is the same).
+#[derive(Debug, Clone, PartialEq)]
+struct Derived {
+    /// Hash of the clean text and removed spans this was derived from.
+    key: u64,
+    lang: &'static str,
+    snippet: String,
+    kept_bytes: u64,
+    removed_bytes: u64,
+    removed_lines: Vec<(u64, String)>,
+}
+
+/// A document prepared on any thread, to be committed in input order.
+#[derive(Debug)]
+pub struct PreparedDoc {
+    inner: std::result::Result<Box<PreparedInner>, (String, crate::Error)>,
+}
+
+#[derive(Debug)]
+struct PreparedInner {
+    prepared: Prepared,
+    /// The original body: the stripper's spans point into it.
+    original: Content,
+    source: Option<String>,
+    url: Option<String>,
+    derived: Derived,
+}
+
+fn cleaned_key(cleaned: &Cleaned) -> u64 {
+    let mut h = xxhash_rust::xxh3::Xxh3::new();
+    h.update(cleaned.text.as_bytes());
+    for s in &cleaned.removed {
+        h.update(&(s.start as u64).to_le_bytes());
+        h.update(&(s.end as u64).to_le_bytes());
+    }
+    h.digest()
+}
+
+fn derive(cleaned: &Cleaned, original: &Content, snippet_chars: usize) -> Derived {
+    let (original_text, html) = match original {
+        Content::Text(t) => (std::borrow::Cow::Borrowed(t.as_str()), false),
+        Content::Html(h) => (String::from_utf8_lossy(h), true),
+    };
+    let mut removed_bytes = 0u64;
+    let mut removed_lines = Vec::new();
+    for span in &cleaned.removed {
+        removed_bytes += span.end.saturating_sub(span.start) as u64;
+        if let Some(text) = original_text.get(span.start..span.end) {
+            summary::span_lines(text, html, &mut removed_lines);
+        }
+    }
+    Derived {
+        key: cleaned_key(cleaned),
+        lang: lang::guess(&cleaned.text),
+        snippet: snippet(&cleaned.text, snippet_chars),
+        kept_bytes: cleaned.text.len() as u64,
+        removed_bytes,
+        removed_lines,
+    }
+}
+
+impl Preparer {
+    /// Strip, featurize and derive the audit's per-document figures. Safe on any thread;
+    /// errors are carried to [`Auditor::commit`] so they are counted in input order.
+    pub fn prepare(&self, doc: Document) -> PreparedDoc {
+        let id = doc.id.clone();
+        let original = doc.content.clone();
+        let source = doc.source.clone();
+        let url = doc.url.clone();
+        let inner = self
+            .engine
+            .prepare(&self.config.namespace, doc, &self.config.check)
+            .map(|prepared| {
+                let derived = derive(prepared.cleaned(), &original, self.config.snippet_chars);
+                Box::new(PreparedInner {
+                    prepared,
+                    original,
+                    source,
+                    url,
+                    derived,
+                })
+            })
+            .map_err(|e| (id, e));
+        PreparedDoc { inner }
+    }
 }
 
 impl Auditor {
@@ -142,28 +243,53 @@ impl Auditor {
             error_samples: config.error_samples,
         });
         Auditor {
-            engine,
-            config,
+            preparer: Preparer {
+                engine,
+                config: Arc::new(config),
+            },
             tally,
         }
     }
 
     /// The configuration.
     pub fn config(&self) -> &AuditConfig {
-        &self.config
+        &self.preparer.config
+    }
+
+    /// A handle that prepares documents on other threads.
+    pub fn preparer(&self) -> Preparer {
+        self.preparer.clone()
     }
 
     /// Check one document (in input order) and tally it. An error (e.g. an empty id) is
     /// counted in the summary and returned.
     pub fn push(&mut self, doc: Document) -> Result<AuditRecord> {
-        let id = doc.id.clone();
-        // The stripper's spans point into the original; keep it to report removed lines.
-        let original = doc.content.clone();
-        let source = doc.source.clone();
-        let url = doc.url.clone();
+        let prepared = self.preparer.prepare(doc);
+        self.commit(prepared)
+    }
+
+    /// Commit a prepared document: the engine's verdict, then the tally. Call in input order.
+    pub fn commit(&mut self, doc: PreparedDoc) -> Result<AuditRecord> {
+        let config = &self.preparer.config;
+        let inner = match doc.inner {
+            Ok(inner) => inner,
+            Err((id, e)) => {
+                self.tally.error(format!("{id}: {e}"));
+                return Err(e);
+            }
+        };
+        let PreparedInner {
+            prepared,
+            original,
+            source,
+            url,
+            derived,
+        } = *inner;
+        let id = prepared.id().to_string();
         let outcome = match self
+            .preparer
             .engine
-            .check(&self.config.namespace, doc, &self.config.check)
+            .commit(&config.namespace, prepared, &config.check)
         {
             Ok(o) => o,
             Err(e) => {
@@ -171,22 +297,13 @@ impl Auditor {
                 return Err(e);
             }
         };
-        let cleaned = &outcome.cleaned;
-        let (original_text, html) = match &original {
-            Content::Text(t) => (std::borrow::Cow::Borrowed(t.as_str()), false),
-            Content::Html(h) => (String::from_utf8_lossy(h), true),
+        // The engine strips again when it learned in between; derive again only if that
+        // changed the clean text or the spans.
+        let derived = if cleaned_key(&outcome.cleaned) == derived.key {
+            derived
+        } else {
+            derive(&outcome.cleaned, &original, config.snippet_chars)
         };
-        let mut removed_bytes = 0u64;
-        let mut removed_lines = Vec::new();
-        for span in &cleaned.removed {
-            removed_bytes += span.end.saturating_sub(span.start) as u64;
-            if let Some(text) = original_text.get(span.start..span.end) {
-                summary::span_lines(text, html, &mut removed_lines);
-            }
-        }
-        let kept_bytes = cleaned.text.len() as u64;
-        let lang = lang::guess(&cleaned.text);
-        let snippet = snippet(&cleaned.text, self.config.snippet_chars);
         let best = outcome
             .matches
             .first()
@@ -196,18 +313,18 @@ impl Auditor {
             cluster_id: &outcome.cluster_id,
             source: source.as_deref(),
             best,
-            lang,
-            kept_bytes,
-            removed_bytes,
-            removed_lines: &removed_lines,
-            snippet: &snippet,
+            lang: derived.lang,
+            kept_bytes: derived.kept_bytes,
+            removed_bytes: derived.removed_bytes,
+            removed_lines: &derived.removed_lines,
+            snippet: &derived.snippet,
         });
         let verdict = match (best, &outcome.duplicate_of) {
             (_, None) => Verdict::Original,
             (Some(m), Some(_)) if m.tier == Tier::Exact => Verdict::Exact,
             _ => Verdict::Near,
         };
-        let total = removed_bytes + kept_bytes;
+        let total = derived.removed_bytes + derived.kept_bytes;
         Ok(AuditRecord {
             id: outcome.id,
             cluster_id: outcome.cluster_id,
@@ -217,11 +334,11 @@ impl Auditor {
             evidence: best.cloned(),
             source,
             url,
-            lang,
+            lang: derived.lang,
             boilerplate_share: if total == 0 {
                 0.0
             } else {
-                (removed_bytes as f64 / total as f64) as f32
+                (derived.removed_bytes as f64 / total as f64) as f32
             },
         })
     }

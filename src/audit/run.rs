@@ -1,5 +1,6 @@
-//! The parallel driver: one thread frames the inputs, workers decode batches on every core, and
-//! the calling thread pushes the documents into the [`Auditor`] strictly in input order.
+//! The parallel driver: one thread frames the inputs, workers decode and prepare batches on
+//! every core ([`super::Preparer::prepare`]: stripping, features, language, snippet), and the
+//! calling thread commits them into the [`Auditor`] strictly in input order.
 //!
 //! At most [`RunOptions::window`] batches are in flight (a token is taken per batch and given
 //! back when the batch is consumed in order), so memory stays bounded even when one batch is
@@ -13,13 +14,14 @@ use std::sync::Arc;
 use parking_lot::Mutex;
 
 use super::source::{Decoded, DocumentSource, ItemError, Raw};
-use super::{AuditRecord, Auditor};
+use super::{AuditRecord, Auditor, PreparedDoc};
 use crate::Result;
 
 /// Settings of [`run`].
 #[derive(Debug, Clone)]
 pub struct RunOptions {
-    /// Decoding threads; 0 = one less than the available cores (at least one).
+    /// Decoding and preparing threads; 0 = as many as available cores (the committing thread
+    /// mostly waits for them).
     pub threads: usize,
     /// Items per batch.
     pub batch: usize,
@@ -51,7 +53,12 @@ pub struct Progress {
 }
 
 type Framed = std::result::Result<Raw, ItemError>;
-type Decodedr = std::result::Result<Decoded, ItemError>;
+/// A decoded item, with documents already prepared.
+enum Ready {
+    Doc(PreparedDoc),
+    Skip(&'static str),
+    Failed(ItemError),
+}
 
 /// Audit every source in order: records go to `on_record` in input order, progress to
 /// `on_progress` after each batch. Returns the first error of `on_record` (e.g. a full disk);
@@ -64,10 +71,7 @@ pub fn run(
     on_progress: &mut dyn FnMut(&Progress),
 ) -> Result<()> {
     let threads = if opts.threads == 0 {
-        std::thread::available_parallelism()
-            .map(|n| n.get().saturating_sub(1))
-            .unwrap_or(1)
-            .max(1)
+        std::thread::available_parallelism().map_or(1, |n| n.get())
     } else {
         opts.threads
     };
@@ -77,7 +81,7 @@ pub fn run(
     let bytes_read = Arc::new(AtomicU64::new(0));
 
     let (work_tx, work_rx) = sync_channel::<(u64, Vec<Framed>)>(window);
-    let (done_tx, done_rx) = sync_channel::<(u64, Vec<Decodedr>)>(window);
+    let (done_tx, done_rx) = sync_channel::<(u64, Vec<Ready>)>(window);
     let (token_tx, token_rx) = sync_channel::<()>(window);
     for _ in 0..window {
         // The channel has room for exactly `window` tokens.
@@ -91,22 +95,27 @@ pub fn run(
         for _ in 0..threads {
             let work_rx = work_rx.clone();
             let done_tx = done_tx.clone();
+            let preparer = auditor.preparer();
             scope.spawn(move || loop {
                 // Hold the lock only to take one batch.
                 let next = work_rx.lock().recv();
                 let Ok((seq, items)) = next else { return };
-                let decoded = items
+                let ready = items
                     .into_iter()
-                    .map(|item| item.and_then(Raw::decode))
+                    .map(|item| match item.and_then(Raw::decode) {
+                        Ok(Decoded::Doc(doc)) => Ready::Doc(preparer.prepare(doc)),
+                        Ok(Decoded::Skip(reason)) => Ready::Skip(reason),
+                        Err(e) => Ready::Failed(e),
+                    })
                     .collect();
-                if done_tx.send((seq, decoded)).is_err() {
+                if done_tx.send((seq, ready)).is_err() {
                     return;
                 }
             });
         }
         drop(done_tx);
 
-        let mut pending: BTreeMap<u64, Vec<Decodedr>> = BTreeMap::new();
+        let mut pending: BTreeMap<u64, Vec<Ready>> = BTreeMap::new();
         let mut expected = 0u64;
         let mut progress = Progress {
             documents: 0,
@@ -121,14 +130,14 @@ pub fn run(
                 for item in batch {
                     progress.items += 1;
                     match item {
-                        Ok(Decoded::Doc(doc)) => {
+                        Ready::Doc(doc) => {
                             progress.documents += 1;
-                            if let Ok(record) = auditor.push(doc) {
+                            if let Ok(record) = auditor.commit(doc) {
                                 on_record(&record)?;
                             }
                         }
-                        Ok(Decoded::Skip(reason)) => auditor.record_skip(reason),
-                        Err(e) => auditor.record_error(&e.origin, &e.error),
+                        Ready::Skip(reason) => auditor.record_skip(reason),
+                        Ready::Failed(e) => auditor.record_error(&e.origin, &e.error),
                     }
                 }
                 // Let the reader frame one more batch.

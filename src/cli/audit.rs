@@ -20,7 +20,7 @@ pub struct AuditArgs {
     /// Output directory (created if missing).
     #[arg(long, default_value = "neardup-audit")]
     pub out: PathBuf,
-    /// Decoding threads (0 = one less than the cores).
+    /// Decoding and preparing threads (0 = as many as cores).
     #[arg(long, default_value_t = 0)]
     pub threads: usize,
     /// Never show the progress bar.

@@ -9,8 +9,15 @@
 //! are written to a temporary JSONL file first; the audit is timed from opening that file to
 //! the summary. Peak memory is the process's VmHWM (the generator holds ~12 MB of dev texts).
 //!
+//! Also prints the CPU time of the audit (user + system, from /proc/self/stat): on a machine
+//! shared with other work the wall-clock rate understates what two idle cores do.
+//!
+//! Unless `NEARDUP_BENCH_BASELINE=0`, it then runs the engine alone (parse + `Engine::check`
+//! on one thread) over the same file and prints its CPU time per document, so the audit's own
+//! cost is visible apart from the engine's.
+//!
 //! Asserts: every document audited, no failures, counts consistent, and every planted exact
-//! reprint flagged as a duplicate.
+//! reprint flagged as a duplicate, the same number of duplicates as the plain engine run.
 #![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
 
 use std::io::{BufWriter, Write};
@@ -106,6 +113,22 @@ fn peak_rss_mb() -> f64 {
         .map_or(f64::NAN, |kb| kb / 1024.0)
 }
 
+/// CPU seconds (user + system) this process has used, from /proc/self/stat (clock ticks at the
+/// usual 100 Hz).
+fn cpu_seconds() -> f64 {
+    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+    // Fields after the parenthesised command name; utime and stime are fields 14 and 15.
+    let rest = stat.rsplit(')').next().unwrap_or("");
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    let ticks = |i: usize| {
+        fields
+            .get(i)
+            .and_then(|v| v.parse::<f64>().ok())
+            .unwrap_or(0.0)
+    };
+    (ticks(11) + ticks(12)) / 100.0
+}
+
 fn main() {
     let docs: usize = std::env::var("NEARDUP_BENCH_DOCS")
         .ok()
@@ -147,6 +170,7 @@ fn main() {
     let bytes = std::fs::metadata(&path).unwrap().len();
 
     let started = Instant::now();
+    let cpu_started = cpu_seconds();
     let sources = vec![source::open(&path, &source::SourceOptions::default()).unwrap()];
     let mut auditor = Auditor::new(AuditConfig::default());
     let mut records = 0u64;
@@ -174,6 +198,7 @@ fn main() {
     .unwrap();
     let summary = auditor.finish();
     let secs = started.elapsed().as_secs_f64();
+    let cpu = cpu_seconds() - cpu_started;
     let peak = peak_rss_mb();
 
     assert_eq!(records, docs as u64);
@@ -204,6 +229,12 @@ fn main() {
         bytes as f64 / 1e6
     );
     println!(
+        "       CPU {cpu:.2} s = {:.0} µs per document = {:.0} docs per CPU-second (so {:.0} docs/s on 2 idle cores at best)",
+        cpu * 1e6 / docs as f64,
+        docs as f64 / cpu,
+        2.0 * docs as f64 / cpu
+    );
+    println!(
         "       {} exact + {} near duplicates ({} exact reprints planted), {} clusters, largest {}",
         summary.exact_duplicates,
         summary.near_duplicates,
@@ -211,6 +242,37 @@ fn main() {
         summary.clusters,
         summary.largest_cluster_size
     );
+    if std::env::var("NEARDUP_BENCH_BASELINE").as_deref() != Ok("0") {
+        // The engine alone, one thread, same documents: what the audit adds on top of it.
+        use std::io::BufRead;
+        let engine = neardup::engine::Engine::in_memory();
+        let opts = neardup::engine::CheckOptions::default();
+        let cpu0 = cpu_seconds();
+        let file = std::io::BufReader::new(std::fs::File::open(&path).unwrap());
+        let mut flagged = 0u64;
+        for line in file.lines() {
+            let doc = neardup::cli::dedup::parse_line(&line.unwrap()).unwrap();
+            flagged += u64::from(
+                engine
+                    .check("bench", doc, &opts)
+                    .unwrap()
+                    .duplicate_of
+                    .is_some(),
+            );
+        }
+        let base = cpu_seconds() - cpu0;
+        assert_eq!(
+            flagged,
+            summary.exact_duplicates + summary.near_duplicates,
+            "the audit and a plain sequential check must agree"
+        );
+        println!(
+            "       baseline (parse + Engine::check, 1 thread, no audit): CPU {base:.2} s = {:.0} µs per document; the audit adds {:.0} µs per document ({:.0} %)",
+            base * 1e6 / docs as f64,
+            (cpu - base) * 1e6 / docs as f64,
+            (cpu - base) / base * 100.0
+        );
+    }
     println!(
         "target >= 20000 docs/s: {}; peak RSS < 2048 MB: {}",
         if rate >= 20_000.0 { "met" } else { "MISSED" },

@@ -399,6 +399,54 @@ mod tests {
         assert_eq!(snippet("", 10), "");
     }
 
+    const POOL: [&str; 4] = [
+        "The city council voted on Tuesday to close the old river bridge for six months of repairs while engineers replace the deck.",
+        "A rare comet will be visible to the naked eye next week, astronomers at the national observatory announced on Monday evening.",
+        "أعلنت وزارة الصحة اليوم عن افتتاح مستشفى جديد في العاصمة يضم ثلاثمائة سرير ووحدة متخصصة لعلاج الأطفال",
+        "Der Gemeinderat hat am Dienstag beschlossen, die alte Brücke für sechs Monate zu sperren, und die Arbeiten beginnen im Mai.",
+    ];
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(24))]
+        /// Whatever the corpus: counts add up, records come in input order, a duplicate points
+        /// to an earlier document, and a cluster's canonical is its first document.
+        #[test]
+        fn counts_add_up_and_canonicals_come_first(
+            picks in proptest::collection::vec((0usize..4, 0usize..3, proptest::prelude::any::<bool>()), 0..24)
+        ) {
+            let mut a = Auditor::new(AuditConfig::default());
+            let mut seen: Vec<String> = Vec::new();
+            let mut first_of: std::collections::HashMap<String, String> = Default::default();
+            for (i, (text, variant, upper)) in picks.iter().enumerate() {
+                let mut t = format!("{} {}", POOL[*text], ["", "Update.", "Second update follows here."][*variant]);
+                if *upper {
+                    t = t.to_uppercase();
+                }
+                let id = format!("d{i}");
+                let r = a.push(Document::text(id.clone(), t)).unwrap();
+                proptest::prop_assert_eq!(&r.id, &id);
+                if let Some(d) = &r.duplicate_of {
+                    proptest::prop_assert!(seen.contains(d));
+                }
+                let first = first_of.entry(r.cluster_id.clone()).or_insert_with(|| id.clone());
+                proptest::prop_assert_eq!(&r.canonical_id, first);
+                proptest::prop_assert_eq!(r.verdict == Verdict::Original, r.duplicate_of.is_none());
+                seen.push(id);
+            }
+            let s = a.finish();
+            proptest::prop_assert_eq!(s.documents, picks.len() as u64);
+            proptest::prop_assert_eq!(s.originals + s.exact_duplicates + s.near_duplicates, s.documents);
+            proptest::prop_assert_eq!(s.clusters, first_of.len() as u64);
+            proptest::prop_assert_eq!(s.cluster_sizes.iter().map(|b| b.documents).sum::<u64>(), s.documents);
+            proptest::prop_assert_eq!(s.cluster_sizes.iter().map(|b| b.clusters).sum::<u64>(), s.clusters);
+            proptest::prop_assert_eq!(s.languages.values().sum::<u64>(), s.documents);
+            proptest::prop_assert_eq!(
+                s.jaccard_histogram.counts.iter().sum::<u64>(),
+                s.exact_duplicates + s.near_duplicates
+            );
+        }
+    }
+
     #[test]
     fn an_empty_id_is_an_error_that_is_counted() {
         let mut a = Auditor::new(AuditConfig::default());

@@ -631,6 +631,139 @@ mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
 
+    fn limits() -> Limits {
+        Limits {
+            largest_clusters: 2,
+            members_shown: 2,
+            snippet_budget_bytes: 1 << 20,
+            top_lines: 2,
+            line_counter_capacity: 8,
+            max_sources: 2,
+            error_samples: 1,
+        }
+    }
+
+    fn obs<'a>(
+        id: &'a str,
+        cluster: &'a str,
+        source: Option<&'a str>,
+        lines: &'a [(u64, String)],
+    ) -> Observation<'a> {
+        Observation {
+            id,
+            cluster_id: cluster,
+            source,
+            best: None,
+            lang: "en",
+            kept_bytes: 30,
+            removed_bytes: 10,
+            removed_lines: lines,
+            snippet: "snip",
+        }
+    }
+
+    #[test]
+    fn boilerplate_is_tallied_per_source_with_a_cap_on_sources() {
+        let nav = (1u64, "Home | Sport".to_string());
+        let share = (2u64, "Share this".to_string());
+        let teaser = (3u64, "Read also: x".to_string());
+        let mut t = Tally::new(limits());
+        t.observe(obs("a", "a", Some("s1"), &[nav.clone(), share.clone()]));
+        t.observe(obs("b", "b", Some("s1"), &[nav.clone(), teaser]));
+        t.observe(obs("c", "c", Some("s1"), &[nav.clone(), share]));
+        t.observe(obs("d", "d", None, &[]));
+        // A third source goes to the "other" bucket (max_sources = 2).
+        t.observe(obs("e", "e", Some("s3"), &[nav]));
+        t.error("x: bad".into());
+        t.error("y: bad".into());
+        let s = t.finish();
+        assert_eq!(s.boilerplate.kept_bytes, 150);
+        assert_eq!(s.boilerplate.removed_bytes, 50);
+        assert!((s.boilerplate.share - 0.25).abs() < 1e-12);
+        let names: Vec<&str> = s
+            .boilerplate
+            .per_source
+            .iter()
+            .map(|x| x.source.as_str())
+            .collect();
+        assert_eq!(names, ["s1", NO_SOURCE, OTHER_SOURCES]);
+        let s1 = &s.boilerplate.per_source[0];
+        assert_eq!(s1.documents, 3);
+        let top: Vec<(&str, u64)> = s1
+            .top_lines
+            .iter()
+            .map(|l| (l.line.as_str(), l.count))
+            .collect();
+        assert_eq!(top, [("Home | Sport", 3), ("Share this", 2)]);
+        assert_eq!(s.errors, 2);
+        assert_eq!(s.error_samples, ["x: bad"]);
+    }
+
+    #[test]
+    fn clusters_keep_their_first_members_and_the_largest_are_reported() {
+        let mut t = Tally::new(limits());
+        let m = Match {
+            id: "a".into(),
+            tier: Tier::Lsh,
+            hamming: 9,
+            jaccard: 0.6,
+            containment: 0.9,
+            reason: "r".into(),
+        };
+        for (id, cluster) in [
+            ("a", "a"),
+            ("b", "b"),
+            ("a2", "a"),
+            ("b2", "b"),
+            ("a3", "a"),
+        ] {
+            let mut o = obs(id, cluster, Some("s"), &[]);
+            if id != cluster {
+                o.best = Some(&m);
+            }
+            assert_eq!(t.observe(o), cluster);
+        }
+        let s = t.finish();
+        assert_eq!(s.near_duplicates, 3);
+        assert_eq!(s.jaccard_histogram.counts[12], 3);
+        assert_eq!(s.containment_histogram.counts[18], 3);
+        assert_eq!(s.duplicates_by_tier["lsh"], 3);
+        let sizes: Vec<(String, u64)> = s
+            .largest_clusters
+            .iter()
+            .map(|c| (c.cluster_id.clone(), c.size))
+            .collect();
+        assert_eq!(sizes, [("a".to_string(), 3), ("b".to_string(), 2)]);
+        let members: Vec<&str> = s.largest_clusters[0]
+            .members
+            .iter()
+            .map(|m| m.id.as_str())
+            .collect();
+        assert_eq!(members, ["a", "a2"], "members_shown = 2");
+        assert_eq!(
+            s.largest_clusters[0].members[1].tier.as_deref(),
+            Some("lsh")
+        );
+        assert_eq!(s.largest_clusters[0].members[0].tier, None);
+    }
+
+    #[test]
+    fn snippets_stop_at_the_budget_for_singletons() {
+        let mut l = limits();
+        l.snippet_budget_bytes = 100; // about one member
+        let mut t = Tally::new(l);
+        for id in ["a", "b", "c"] {
+            t.observe(obs(id, id, None, &[]));
+        }
+        t.observe(obs("c2", "c", None, &[]));
+        let s = t.finish();
+        let c = &s.largest_clusters[0];
+        assert_eq!(c.cluster_id, "c");
+        // The canonical came after the budget ran out; its duplicate still got a snippet.
+        let ids: Vec<&str> = c.members.iter().map(|m| m.id.as_str()).collect();
+        assert_eq!(ids, ["c2"]);
+    }
+
     #[test]
     fn histogram_bins_include_both_ends() {
         let mut h = Histogram::new(4);

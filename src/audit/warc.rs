@@ -36,6 +36,8 @@ pub struct WarcMeta {
     pub date: Option<i64>,
     /// The record's `Content-Type` (for `resource` records, the payload's type).
     pub content_type: Option<String>,
+    /// Largest payload after de-chunking and decompression (0 = the default item limit).
+    pub max_payload: usize,
 }
 
 /// A WARC file (plain or gzip, one member per record or one for all) read record by record.
@@ -187,10 +189,11 @@ impl DocumentSource for WarcSource {
                 }
                 Err(e) => return self.fail(format!("bad header block: {e}")),
             };
-            let (meta, len) = match warc::parser::headers(&block) {
+            let (mut meta, len) = match warc::parser::headers(&block) {
                 Ok((_, (_version, headers, len))) => (parse_meta(&headers), len),
                 Err(_) => return self.fail("unparsable header block".into()),
             };
+            meta.max_payload = self.max;
             let wanted = matches!(meta.warc_type.as_str(), "response" | "resource");
             let len64 = len as u64;
             if !wanted || len > self.max {
@@ -400,7 +403,11 @@ pub(crate) fn host_of(uri: &str) -> Option<String> {
 
 /// Turn one WARC record block into a document (or a reason to skip it).
 pub fn decode(meta: WarcMeta, block: Vec<u8>) -> Result<Decoded> {
-    let limit = super::source::DEFAULT_MAX_ITEM_BYTES.max(block.len());
+    let limit = match meta.max_payload {
+        0 => super::source::DEFAULT_MAX_ITEM_BYTES,
+        n => n,
+    }
+    .max(block.len());
     let (content_type, payload): (Option<String>, Vec<u8>) = if meta.warc_type == "response" {
         let is_http = meta
             .content_type

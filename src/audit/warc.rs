@@ -554,6 +554,18 @@ mod tests {
     }
 
     #[test]
+    fn decompression_stops_at_the_limit() {
+        use std::io::Write;
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+        gz.write_all(&[b'a'; 100_000]).unwrap();
+        let gz = gz.finish().unwrap();
+        assert!(gz.len() < 1_000);
+        let err = decompress(&gz, "gzip", 10_000).unwrap_err();
+        assert!(matches!(err, Error::TooLarge { limit: 10_000, .. }));
+        assert_eq!(decompress(&gz, "br", 10).unwrap(), None);
+    }
+
+    #[test]
     fn oversized_records_are_skipped_without_losing_the_framing() {
         let mut bytes = record("response", "<urn:big>", "application/http", &[b'a'; 200]);
         bytes.extend(record(

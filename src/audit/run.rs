@@ -7,7 +7,6 @@
 //! slow, and no stage can wait on a full channel that nobody drains.
 
 use std::collections::BTreeMap;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc::{sync_channel, Receiver};
 use std::sync::Arc;
 
@@ -46,7 +45,8 @@ pub struct Progress {
     pub documents: u64,
     /// Input items handled so far (documents, skipped and failed items).
     pub items: u64,
-    /// Input bytes read so far (compressed bytes for gzip inputs).
+    /// Input bytes read up to the last handled item (compressed bytes for gzip inputs; the
+    /// reader's buffering makes it run slightly ahead).
     pub bytes_read: u64,
     /// Total input bytes, when every input's size is known.
     pub total_bytes: Option<u64>,
@@ -78,10 +78,10 @@ pub fn run(
     let batch_size = opts.batch.max(1);
     let window = opts.window.max(1);
     let total_bytes = sources.iter().map(|s| s.total_bytes()).sum::<Option<u64>>();
-    let bytes_read = Arc::new(AtomicU64::new(0));
 
-    let (work_tx, work_rx) = sync_channel::<(u64, Vec<Framed>)>(window);
-    let (done_tx, done_rx) = sync_channel::<(u64, Vec<Ready>)>(window);
+    // Batches carry their sequence number and the input bytes read when they were framed.
+    let (work_tx, work_rx) = sync_channel::<(u64, u64, Vec<Framed>)>(window);
+    let (done_tx, done_rx) = sync_channel::<(u64, u64, Vec<Ready>)>(window);
     let (token_tx, token_rx) = sync_channel::<()>(window);
     for _ in 0..window {
         // The channel has room for exactly `window` tokens.
@@ -90,8 +90,7 @@ pub fn run(
     let work_rx = Arc::new(Mutex::new(work_rx));
 
     std::thread::scope(|scope| -> Result<()> {
-        let reader_bytes = bytes_read.clone();
-        scope.spawn(move || read_all(sources, batch_size, &token_rx, &work_tx, &reader_bytes));
+        scope.spawn(move || read_all(sources, batch_size, &token_rx, &work_tx));
         for _ in 0..threads {
             let work_rx = work_rx.clone();
             let done_tx = done_tx.clone();
@@ -99,7 +98,9 @@ pub fn run(
             scope.spawn(move || loop {
                 // Hold the lock only to take one batch.
                 let next = work_rx.lock().recv();
-                let Ok((seq, items)) = next else { return };
+                let Ok((seq, bytes, items)) = next else {
+                    return;
+                };
                 let ready = items
                     .into_iter()
                     .map(|item| match item.and_then(Raw::decode) {
@@ -108,14 +109,14 @@ pub fn run(
                         Err(e) => Ready::Failed(e),
                     })
                     .collect();
-                if done_tx.send((seq, ready)).is_err() {
+                if done_tx.send((seq, bytes, ready)).is_err() {
                     return;
                 }
             });
         }
         drop(done_tx);
 
-        let mut pending: BTreeMap<u64, Vec<Ready>> = BTreeMap::new();
+        let mut pending: BTreeMap<u64, (u64, Vec<Ready>)> = BTreeMap::new();
         let mut expected = 0u64;
         let mut progress = Progress {
             documents: 0,
@@ -123,9 +124,9 @@ pub fn run(
             bytes_read: 0,
             total_bytes,
         };
-        for (seq, batch) in done_rx.iter() {
-            pending.insert(seq, batch);
-            while let Some(batch) = pending.remove(&expected) {
+        for (seq, bytes, batch) in done_rx.iter() {
+            pending.insert(seq, (bytes, batch));
+            while let Some((bytes, batch)) = pending.remove(&expected) {
                 expected += 1;
                 for item in batch {
                     progress.items += 1;
@@ -142,7 +143,7 @@ pub fn run(
                 }
                 // Let the reader frame one more batch.
                 let _ = token_tx.send(());
-                progress.bytes_read = bytes_read.load(Ordering::Relaxed);
+                progress.bytes_read = bytes;
                 on_progress(&progress);
             }
         }
@@ -155,8 +156,7 @@ fn read_all(
     mut sources: Vec<Box<dyn DocumentSource>>,
     batch_size: usize,
     tokens: &Receiver<()>,
-    work: &std::sync::mpsc::SyncSender<(u64, Vec<Framed>)>,
-    bytes_read: &AtomicU64,
+    work: &std::sync::mpsc::SyncSender<(u64, u64, Vec<Framed>)>,
 ) {
     let mut seq = 0u64;
     let mut finished_bytes = 0u64;
@@ -165,17 +165,17 @@ fn read_all(
         while let Some(item) = source.next_raw() {
             batch.push(item);
             if batch.len() == batch_size {
-                bytes_read.store(finished_bytes + source.bytes_read(), Ordering::Relaxed);
-                if tokens.recv().is_err() || work.send((seq, std::mem::take(&mut batch))).is_err() {
+                let bytes = finished_bytes + source.bytes_read();
+                let batch = std::mem::take(&mut batch);
+                if tokens.recv().is_err() || work.send((seq, bytes, batch)).is_err() {
                     return;
                 }
                 seq += 1;
             }
         }
         finished_bytes += source.bytes_read();
-        bytes_read.store(finished_bytes, Ordering::Relaxed);
     }
     if !batch.is_empty() && tokens.recv().is_ok() {
-        let _ = work.send((seq, batch));
+        let _ = work.send((seq, finished_bytes, batch));
     }
 }

@@ -278,6 +278,13 @@ fn clusters_equal_dedup_on_a_dev_sample() {
         })
         .collect();
     assert_eq!(partition(&from_clusters), partition(&from_dedup));
+    // The script-based language guess agrees with the set's labels (ar, en, de).
+    let agree = sample
+        .lines()
+        .zip(&rows)
+        .filter(|(l, r)| serde_json::from_str::<Value>(l).unwrap()["lang"] == r["lang"])
+        .count();
+    assert!(agree * 100 >= rows.len() * 99, "{agree} of {}", rows.len());
     let s = read_json(&out.join("summary.json"));
     let flagged = dedup_rows
         .iter()

@@ -15,10 +15,10 @@
 //! Good enough to split a news corpus by language family; wrong on short or mixed texts.
 
 /// Letters sampled from the start of a text.
-pub const SAMPLE_CHARS: usize = 1_000;
+pub const SAMPLE_CHARS: usize = 800;
 
 /// Bytes of text looked at, at most (keeps the guess cheap on long documents).
-pub const SAMPLE_BYTES: usize = 4_000;
+pub const SAMPLE_BYTES: usize = 1_600;
 
 /// The first `max` bytes of `text`, cut at a character boundary.
 fn head(text: &str, max: usize) -> &str {

@@ -1,9 +1,21 @@
-//! The per-namespace check-and-insert that ties the stages together: strip → fingerprint →
-//! look up → verify → cluster → remember.
+//! The per-namespace check-and-insert that ties the stages together: strip → features → look
+//! up → verify → cluster → remember.
 //!
-//! Placeholder: exact matching only, until the detection core lands behind the same API.
+//! A check runs in two steps, and both are public so batch callers can parallelize:
+//!
+//! * [`Engine::prepare`] — strip boilerplate and compute the text's features (normalize,
+//!   tokenize, shingle, MinHash, sketch). Pure with respect to the index; safe to run on many
+//!   threads at once.
+//! * [`Engine::commit`] — under the namespace's lock: TF-IDF simhash from the namespace's
+//!   document frequencies, candidates, verification, star clustering, insert, and
+//!   [`Stripper::learn`]. Commits of one namespace are serialized; their order is the stream
+//!   order.
+//!
+//! Verdicts depend only on the order of commits, never on how many threads prepared: if the
+//! stripper learned anything between a document's `prepare` and its `commit`, `commit` strips
+//! it again with what is known now (and recomputes features if the clean text changed), so the
+//! result equals that of a sequential `check`.
 
-use std::collections::HashMap;
 use std::sync::Arc;
 
 use dashmap::DashMap;
@@ -11,14 +23,19 @@ use parking_lot::Mutex;
 
 use crate::boilerplate::{Cleaned, InputFormat, Stripper};
 use crate::document::Document;
-use crate::index::{Match, Tier};
-use crate::{pipeline, Error, Result};
+use crate::index::{IndexConfig, Match, NamespaceIndex};
+use crate::pipeline::{self, FeatureConfig, Features};
+use crate::{Error, Result};
 
 /// Settings of detection and stripping.
 #[derive(Debug, Clone, Default)]
 pub struct EngineConfig {
     /// Default time window in days (0 = unlimited).
     pub window_days: u32,
+    /// Feature extraction settings.
+    pub features: FeatureConfig,
+    /// Index and verification settings.
+    pub index: IndexConfig,
 }
 
 /// Per-call options of [`Engine::check`].
@@ -67,18 +84,53 @@ pub struct NamespaceStats {
     pub bytes: u64,
 }
 
-#[derive(Debug, Default)]
-struct NamespaceState {
-    by_hash: HashMap<u64, String>,
-    cluster_of: HashMap<String, String>,
-    stats: NamespaceStats,
+/// A document stripped and featurized by [`Engine::prepare`], ready for [`Engine::commit`].
+#[derive(Debug, Clone)]
+pub struct Prepared {
+    doc: Document,
+    format: InputFormat,
+    cleaned: Cleaned,
+    features: Features,
+    /// The namespace's learn count when the document was stripped.
+    epoch: u64,
+    /// Arrival time (seconds since the epoch) used when `published_at` is absent.
+    arrival: i64,
 }
 
-#[derive(Debug, Default)]
+impl Prepared {
+    /// The document's id.
+    pub fn id(&self) -> &str {
+        &self.doc.id
+    }
+
+    /// The clean text and removed spans.
+    pub fn cleaned(&self) -> &Cleaned {
+        &self.cleaned
+    }
+
+    /// The text's features.
+    pub fn features(&self) -> &Features {
+        &self.features
+    }
+}
+
+#[derive(Debug)]
+struct NamespaceState {
+    index: NamespaceIndex,
+    stats: NamespaceStats,
+    /// Times [`Stripper::learn`] was called; see [`Prepared::epoch`].
+    epoch: u64,
+    /// Namespace time window in days (None = engine default).
+    window_days: Option<u32>,
+}
+
+#[derive(Debug)]
 struct Namespace {
     stripper: Stripper,
-    /// One mutex per namespace makes check-and-insert atomic within it; namespaces proceed
-    /// in parallel.
+    /// One mutex per namespace makes check-and-insert atomic within it (two identical documents
+    /// sent at once yield exactly one original); namespaces proceed in parallel. A plain mutex,
+    /// not a read-write lock: every check may insert, and the critical section is short and
+    /// never held across an await.
     state: Mutex<NamespaceState>,
 }
 
@@ -92,6 +144,13 @@ pub struct Engine {
 struct Inner {
     config: EngineConfig,
     namespaces: DashMap<String, Arc<Namespace>>,
+}
+
+fn now_secs() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0)
 }
 
 impl Engine {
@@ -110,60 +169,125 @@ impl Engine {
         }
     }
 
+    /// The settings.
+    pub fn config(&self) -> &EngineConfig {
+        &self.inner.config
+    }
+
     fn namespace(&self, name: &str) -> Arc<Namespace> {
+        if let Some(ns) = self.inner.namespaces.get(name) {
+            return ns.clone();
+        }
+        let mut index_cfg = self.inner.config.index;
+        index_cfg.sketch_cap = self.inner.config.features.sketch_cap;
         self.inner
             .namespaces
             .entry(name.to_string())
-            .or_default()
+            .or_insert_with(|| {
+                Arc::new(Namespace {
+                    stripper: Stripper::new(),
+                    state: Mutex::new(NamespaceState {
+                        index: NamespaceIndex::new(index_cfg),
+                        stats: NamespaceStats::default(),
+                        epoch: 0,
+                        window_days: None,
+                    }),
+                })
+            })
             .clone()
     }
 
-    /// Clean, fingerprint and look the document up; remember it unless `dry_run`.
-    pub fn check(
-        &self,
-        namespace: &str,
-        doc: Document,
-        opts: &CheckOptions,
-    ) -> Result<CheckOutcome> {
+    /// Set a namespace's time window in days (0 = unlimited; None = engine default).
+    pub fn set_window(&self, namespace: &str, days: Option<u32>) {
+        self.namespace(namespace).state.lock().window_days = days;
+    }
+
+    /// Strip and featurize a document (step 1 of [`check`](Self::check)); safe to call from
+    /// many threads. See the module docs.
+    pub fn prepare(&self, namespace: &str, doc: Document, opts: &CheckOptions) -> Result<Prepared> {
         if doc.id.is_empty() {
             return Err(Error::invalid("document.id", "must not be empty"));
         }
-        let _ = self.inner.config.window_days;
         let ns = self.namespace(namespace);
+        let epoch = ns.state.lock().epoch;
         let cleaned = ns
             .stripper
             .clean(&doc.content, opts.format, doc.source.as_deref())?;
-        let key = pipeline::exact_hash(&cleaned.text);
+        let features = pipeline::features(&cleaned.text, &self.inner.config.features);
+        Ok(Prepared {
+            doc,
+            format: opts.format,
+            cleaned,
+            features,
+            epoch,
+            arrival: now_secs(),
+        })
+    }
+
+    /// Look up, verify, cluster and (unless `dry_run`) remember a prepared document (step 2 of
+    /// [`check`](Self::check)). Commits of one namespace are atomic and serialized.
+    pub fn commit(
+        &self,
+        namespace: &str,
+        prepared: Prepared,
+        opts: &CheckOptions,
+    ) -> Result<CheckOutcome> {
+        let Prepared {
+            doc,
+            format,
+            mut cleaned,
+            mut features,
+            epoch,
+            arrival,
+        } = prepared;
+        let ns = self.namespace(namespace);
         let mut state = ns.state.lock();
-        let earlier = state.by_hash.get(&key).cloned();
-        let matches: Vec<Match> = earlier
-            .iter()
-            .map(|id| Match {
-                id: id.clone(),
-                tier: Tier::Exact,
-                hamming: 0,
-                jaccard: 1.0,
-                containment: 1.0,
-                reason: "same normalized text".into(),
-            })
-            .collect();
-        let cluster_id = match &earlier {
-            Some(id) => state
-                .cluster_of
-                .get(id)
-                .cloned()
-                .unwrap_or_else(|| id.clone()),
-            None => doc.id.clone(),
-        };
+        if state.epoch != epoch {
+            // The stripper learned since this document was stripped: strip again so the
+            // verdict equals that of a sequential run.
+            let again = ns
+                .stripper
+                .clean(&doc.content, format, doc.source.as_deref())?;
+            if again.text != cleaned.text {
+                features = pipeline::features(&again.text, &self.inner.config.features);
+            }
+            cleaned = again;
+        }
+        let time = doc.published_at.unwrap_or(arrival);
+        let days = opts
+            .window_days
+            .or(state.window_days)
+            .unwrap_or(self.inner.config.window_days);
+        let window = (days > 0).then_some(i64::from(days) * 86_400);
+        if std::env::var_os("NEARDUP_TRACE").is_some() {
+            eprintln!("QUERY\t{}", doc.id);
+        }
+        if state.index.contains(&doc.id) && !opts.dry_run {
+            return Err(Error::AlreadyExists {
+                namespace: namespace.to_string(),
+                id: doc.id,
+            });
+        }
+        let look = state.index.lookup(&features, time, window);
+        let duplicate_of = look.matches.first().map(|(_, m)| m.id.clone());
+        let mut cluster_id = look
+            .matches
+            .first()
+            .and_then(|(s, _)| state.index.cluster_id_of(*s))
+            .map(str::to_string)
+            .unwrap_or_else(|| doc.id.clone());
         let inserted = !opts.dry_run;
         if inserted {
+            let (_, cluster) = state.index.insert(&doc.id, &features, time, &look)?;
+            if let Some(c) = state.index.id_of(cluster) {
+                cluster_id = c.to_string();
+            }
             ns.stripper
                 .learn(doc.source.as_deref(), &cleaned.line_keys, &cluster_id);
-            state.by_hash.entry(key).or_insert_with(|| doc.id.clone());
-            state.cluster_of.insert(doc.id.clone(), cluster_id.clone());
+            state.epoch += 1;
             state.stats.documents += 1;
             state.stats.bytes += doc.content_len() as u64;
-            if earlier.is_some() {
+            if duplicate_of.is_some() {
                 state.stats.duplicates += 1;
             } else {
                 state.stats.clusters += 1;
@@ -171,13 +295,25 @@ impl Engine {
         }
         Ok(CheckOutcome {
             id: doc.id,
-            duplicate_of: earlier,
+            duplicate_of,
             cluster_id,
-            matches,
-            simhash: key,
+            matches: look.matches.into_iter().map(|(_, m)| m).collect(),
+            simhash: look.simhash,
             inserted,
             cleaned,
         })
+    }
+
+    /// Clean, fingerprint and look the document up; remember it unless `dry_run`.
+    /// Equivalent to [`prepare`](Self::prepare) then [`commit`](Self::commit).
+    pub fn check(
+        &self,
+        namespace: &str,
+        doc: Document,
+        opts: &CheckOptions,
+    ) -> Result<CheckOutcome> {
+        let p = self.prepare(namespace, doc, opts)?;
+        self.commit(namespace, p, opts)
     }
 
     /// Strip boilerplate only, with what the namespace has learned.
@@ -191,9 +327,8 @@ impl Engine {
     pub fn delete(&self, namespace: &str, id: &str) -> Result<bool> {
         let ns = self.namespace(namespace);
         let mut state = ns.state.lock();
-        let known = state.cluster_of.remove(id).is_some();
+        let known = state.index.delete(id);
         if known {
-            state.by_hash.retain(|_, v| v != id);
             state.stats.documents = state.stats.documents.saturating_sub(1);
         }
         Ok(known)

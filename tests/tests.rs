@@ -9,3 +9,7 @@ mod cli;
 mod service;
 // Boilerplate stripping: seeds, golden files, bad input, invariants.
 mod boilerplate;
+// `neardup audit`: summary counts, parity with dedup, WARC/folder inputs, report, determinism.
+mod audit;
+// The detection core: seeds and their variants, thread-count independence, invariants.
+mod core;

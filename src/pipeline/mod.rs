@@ -1,15 +1,158 @@
 //! Normalize → tokenize → shingle → hash → fingerprint. Pure functions over text.
 //!
-//! Placeholder: the real stages land with the detection core.
+//! [`features`] runs every stage that does not depend on what a namespace has seen; the
+//! TF-IDF simhash, which does, is computed from [`Features::tokens`] and a
+//! [`fingerprint::DocFreq`] at commit time (see [`crate::engine`]).
 
-use xxhash_rust::xxh3::xxh3_64_with_seed;
+pub mod fingerprint;
+pub mod hash;
+pub mod minhash;
+pub mod normalize;
+pub mod shingle;
+pub mod tokenize;
 
-/// Seed of every feature hash. Part of the on-disk format: never change it without bumping the
-/// store's format version.
-pub const FEATURE_HASH_SEED: u64 = 0x6e65_6172_6475_7031; // "neardup1"
+pub use hash::{FEATURE_HASH_NAME, FEATURE_HASH_SEED};
 
-/// Hash of the whitespace-collapsed, lower-cased text: the exact-duplicate key.
+/// Feature extraction settings. Changing any of them changes stored features: they belong to
+/// the store's format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FeatureConfig {
+    /// Shingle width in words.
+    pub shingle_words: usize,
+    /// MinHash signature length (= bands × rows).
+    pub minhash_len: usize,
+    /// One shingle in this many is sampled into the verification sketch.
+    pub sketch_sample: u64,
+    /// Most sampled shingles kept in the verification sketch.
+    pub sketch_cap: usize,
+}
+
+impl Default for FeatureConfig {
+    fn default() -> Self {
+        FeatureConfig {
+            shingle_words: shingle::DEFAULT_SHINGLE_WORDS,
+            minhash_len: 32,
+            sketch_sample: minhash::SKETCH_SAMPLE,
+            sketch_cap: 160,
+        }
+    }
+}
+
+/// Everything the index needs from one clean text.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Features {
+    /// Hash of the normalized text (the exact-duplicate key).
+    pub exact: u64,
+    /// Distinct token hashes, sorted.
+    pub tokens: Vec<u64>,
+    /// Occurrences of each of `tokens`.
+    pub counts: Vec<u32>,
+    /// Number of shingles (with repeats).
+    pub shingles: u32,
+    /// MinHash signature.
+    pub signature: Vec<u32>,
+    /// Verification sketch (see [`minhash::sketch`]).
+    pub sketch: Vec<u32>,
+    /// Hashes of the distinct numbers (digit tokens) of the text, sorted.
+    pub numbers: Vec<u64>,
+}
+
+impl Features {
+    /// TF simhash of these features (no document statistics).
+    pub fn simhash_tf(&self) -> u64 {
+        self.simhash(&fingerprint::DocFreq::new(8))
+    }
+
+    /// TF-IDF simhash under the given document frequencies.
+    pub fn simhash(&self, df: &fingerprint::DocFreq) -> u64 {
+        let mut acc = [0f32; 64];
+        for (&h, &c) in self.tokens.iter().zip(&self.counts) {
+            let w = c as f32 * df.idf(h);
+            let bits = hash::mix64(h);
+            for (i, a) in acc.iter_mut().enumerate() {
+                let sign = (((bits >> i) & 1) as f32) * 2.0 - 1.0;
+                *a += sign * w;
+            }
+        }
+        acc.iter()
+            .enumerate()
+            .filter(|(_, a)| **a > 0.0)
+            .fold(0u64, |v, (i, _)| v | (1 << i))
+    }
+}
+
+/// Compute the features of an already normalized text.
+pub fn features_of_normalized(normalized: &str, cfg: &FeatureConfig) -> Features {
+    let toks = tokenize::tokenize(normalized);
+    let th = shingle::hash_tokens(&toks);
+    let sh = shingle::shingles(&th, cfg.shingle_words);
+    let mut numbers: Vec<u64> = toks
+        .words
+        .iter()
+        .zip(&th.hashes)
+        .filter(|(w, _)| w.bytes().all(|b| b.is_ascii_digit()))
+        .map(|(_, &h)| h)
+        .collect();
+    numbers.sort_unstable();
+    numbers.dedup();
+    let mut sorted = th.hashes;
+    sorted.sort_unstable();
+    let mut tokens = Vec::with_capacity(sorted.len());
+    let mut counts: Vec<u32> = Vec::with_capacity(sorted.len());
+    for h in sorted {
+        if tokens.last() == Some(&h) {
+            if let Some(c) = counts.last_mut() {
+                *c += 1;
+            }
+        } else {
+            tokens.push(h);
+            counts.push(1);
+        }
+    }
+    Features {
+        exact: hash::bytes_hash(normalized.as_bytes()),
+        tokens,
+        counts,
+        shingles: sh.len() as u32,
+        signature: minhash::signature(&sh, cfg.minhash_len),
+        sketch: minhash::sketch(&sh, cfg.sketch_sample, cfg.sketch_cap),
+        numbers,
+    }
+}
+
+/// Normalize a clean text and compute its features.
+pub fn features(text: &str, cfg: &FeatureConfig) -> Features {
+    features_of_normalized(&normalize::normalize(text), cfg)
+}
+
+/// The public fingerprint of a text: TF simhash of its normalized tokens, 64 bits.
+pub fn fingerprint(text: &str) -> u64 {
+    features(text, &FeatureConfig::default()).simhash_tf()
+}
+
+/// Hash of the normalized text: the exact-duplicate key.
 pub fn exact_hash(text: &str) -> u64 {
-    let folded: Vec<String> = text.split_whitespace().map(str::to_lowercase).collect();
-    xxh3_64_with_seed(folded.join(" ").as_bytes(), FEATURE_HASH_SEED)
+    hash::bytes_hash(normalize::normalize(text).as_bytes())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fingerprint_ignores_punctuation_and_spacing() {
+        let a = fingerprint("The minister met his counterpart, on Tuesday.");
+        let b = fingerprint("the  minister met his counterpart on Tuesday!!");
+        assert_eq!(a, b);
+        assert_ne!(
+            a,
+            fingerprint("An entirely different sentence about weather.")
+        );
+    }
+
+    #[test]
+    fn features_collect_numbers() {
+        let f = features("killed 12 people on ١٢ May 2015", &FeatureConfig::default());
+        assert_eq!(f.numbers.len(), 2);
+    }
 }

@@ -178,13 +178,15 @@ async fn every_rpc_answers() {
     let cleaned = client
         .clean(proto::CleanRequest {
             namespace: "news".into(),
-            document: Some(text_doc("x", "line one\n\n\nline two\n")),
+            document: Some(text_doc("x", &format!("Share on Facebook\n\n{STORY}\n"))),
             format: proto::ContentFormat::Text as i32,
         })
         .await
         .unwrap()
         .into_inner();
-    assert_eq!(cleaned.text, "line one\nline two");
+    assert_eq!(cleaned.text, STORY);
+    assert_eq!(cleaned.removed.len(), 1, "the share line is removed");
+    assert!(!cleaned.removed[0].kind.is_empty());
 
     let stats = client
         .stats(proto::StatsRequest {
@@ -258,7 +260,7 @@ async fn check_stream_answers_in_request_order_and_survives_a_bad_request() {
                 check(
                     "feed",
                     &format!("d{i}"),
-                    &format!("story number {story} {OTHER}"),
+                    &crate::common::synthetic_article(story as u64),
                 )
             };
             tx.send(req).await.unwrap();
@@ -297,7 +299,7 @@ async fn identical_documents_sent_at_once_yield_exactly_one_original() {
     let server = TestServer::default().await;
     let channel = server.channel().await;
     for round in 0..5 {
-        let text = format!("round {round}: {STORY}");
+        let text = crate::common::synthetic_article(1000 + round);
         let tasks: Vec<_> = (0..16)
             .map(|i| {
                 let mut client = NearDupClient::new(channel.clone());

@@ -83,10 +83,6 @@ def test_whitespace_variants_duplicate_their_own_seed(client, seeds, namespace, 
     check_variant(client, seeds, namespace, variant)
 
 
-@pytest.mark.xfail(
-    reason="needs the detection core (near-duplicate tiers); the placeholder engine is exact",
-    strict=False,
-)
 @pytest.mark.parametrize("variant", [with_chrome, with_title_repeated])
 def test_chrome_variants_duplicate_their_own_seed(client, seeds, namespace, variant):
     check_variant(client, seeds, namespace, variant)

@@ -751,8 +751,15 @@ fn remote_dedup_and_clean_match_the_local_commands() {
     );
     assert_eq!(
         format!("{}\n", serde_json::to_string(&cleaned).unwrap()),
-        String::from_utf8(local.stdout).unwrap()
+        String::from_utf8(local.stdout.clone()).unwrap()
     );
+    // The same through the command line's --remote flag.
+    let via_flag = crate::common::run(
+        &["clean", "--json", "--source", "site", "--remote", &url, "-"],
+        page.as_bytes(),
+    );
+    assert_eq!(via_flag.status.code(), Some(0));
+    assert_eq!(via_flag.stdout, local.stdout);
     let err = neardup::cli::remote::dedup_remote("127.0.0.1:1", "default", &b""[..], Vec::new())
         .unwrap_err();
     assert!(err.to_string().contains("cannot reach"), "{err}");

@@ -29,6 +29,13 @@ pub struct CleanArgs {
     /// Site the page comes from.
     #[arg(long)]
     pub source: Option<String>,
+    /// Clean on a running server (e.g. `http://127.0.0.1:50051`) instead of in-process, with
+    /// what its namespace has learned.
+    #[arg(long)]
+    pub remote: Option<String>,
+    /// Namespace whose learned boilerplate applies (with `--remote`).
+    #[arg(long, default_value = "default")]
+    pub namespace: String,
     /// Input file; `-` or none reads standard input.
     pub file: Option<PathBuf>,
 }
@@ -44,7 +51,16 @@ pub fn run(args: CleanArgs) -> crate::Result<ExitCode> {
         FormatArg::Html => (Content::Html(input), InputFormat::Html),
         FormatArg::Auto => (Content::Html(input), InputFormat::Auto),
     };
-    let cleaned = Stripper::new().clean(&content, format, args.source.as_deref())?;
+    let cleaned = match &args.remote {
+        Some(url) => super::remote::clean_remote(
+            url,
+            &args.namespace,
+            content,
+            format,
+            args.source.as_deref(),
+        )?,
+        None => Stripper::new().clean(&content, format, args.source.as_deref())?,
+    };
     if args.json {
         let out = serde_json::to_string(&cleaned)
             .map_err(|e| crate::Error::invalid("output", e.to_string()))?;

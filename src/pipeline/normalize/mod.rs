@@ -206,19 +206,11 @@ const TABLE_END: u32 = 0x3000;
 /// once from the general path itself, so both paths agree by construction.
 struct Table {
     map: Vec<char>,
-    /// NFKC quick check Yes and canonical combining class 0: a text of such characters is
-    /// already NFKC.
-    safe: Vec<bool>,
     /// Canonical combining class of quick-check-Yes characters; 255 for the others.
     ccc: Vec<u8>,
 }
 
 impl Table {
-    #[inline]
-    fn nfkc_safe(&self, c: char) -> bool {
-        (c as u32) < 0x80 || self.safe.get(c as usize).copied().unwrap_or(false)
-    }
-
     /// The NFKC quick check (UAX #15) from the table: Some(true) = already NFKC,
     /// Some(false) = maybe not, None = a character outside the table.
     fn quick_check(&self, text: &str) -> Option<bool> {
@@ -245,6 +237,7 @@ fn table() -> &'static Table {
 
 fn build_table() -> Table {
     let mut map = vec![SLOW; TABLE_END as usize];
+    // NFKC quick check Yes and combining class 0: safe as an output character.
     let mut safe = vec![false; TABLE_END as usize];
     let mut ccc = vec![255u8; TABLE_END as usize];
     for cp in 0..TABLE_END {
@@ -286,7 +279,7 @@ fn build_table() -> Table {
             }
         }
     }
-    Table { map, safe, ccc }
+    Table { map, ccc }
 }
 
 /// Fold one character of an NFKC text; true when it took the general path.

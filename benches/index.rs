@@ -10,6 +10,8 @@
 //!
 //! `cargo bench --bench index -- --warm-up-time 1 --measurement-time 3`
 
+#![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
+
 use std::hint::black_box;
 use std::time::Instant;
 

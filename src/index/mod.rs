@@ -200,8 +200,13 @@ impl NamespaceIndex {
                 .filter(|&&k| !common(k))
                 .map(|&k| k as u64)
                 .collect();
-            let sig = signature(&rare, self.cfg.bands * self.cfg.rows);
-            band_keys(&sig, self.cfg.bands, self.cfg.rows)
+            if rare.is_empty() {
+                // Nothing but chrome: no band could mean anything.
+                Vec::new()
+            } else {
+                let sig = signature(&rare, self.cfg.bands * self.cfg.rows);
+                band_keys(&sig, self.cfg.bands, self.cfg.rows)
+            }
         } else {
             band_keys(&f.signature, self.cfg.bands, self.cfg.rows)
         };
@@ -249,20 +254,6 @@ impl NamespaceIndex {
             let nums =
                 verify::number_overlap(&f.numbers, &doc.numbers, vcfg.guard_min_numbers as usize);
             let v = verify::decide(&o, nums, vcfg);
-            if std::env::var_os("NEARDUP_TRACE").is_some() {
-                eprintln!(
-                    "TRACE\t{}\t{:?}\t{}\t{}\t{}\t{}\t{:?}\t{}\t{}",
-                    doc.id,
-                    tier,
-                    hd,
-                    o.query,
-                    o.candidate,
-                    o.shared,
-                    nums,
-                    f.numbers.len(),
-                    doc.numbers.len()
-                );
-            }
             if v.accept {
                 let (j, c) = (o.jaccard(), o.containment());
                 matches.push((

@@ -16,36 +16,49 @@ pub fn hamming(a: u64, b: u64) -> u32 {
     (a ^ b).count_ones()
 }
 
-/// Rolling document frequencies of hashed features, in a fixed-size table of saturating
-/// counters indexed by hash (a one-row count sketch: collisions only over-count, which only
-/// lowers a weight). Memory is fixed, independent of the number of documents.
+/// Rolling document frequencies of hashed features, in a fixed-size count-min sketch (two
+/// rows of saturating counters; a frequency is the smaller of its two counters, so collisions
+/// can only over-count, and rarely do). Memory is fixed, independent of the number of
+/// documents: when the increments since the last aging reach half the counters, every counter
+/// and the document count are halved, so frequencies describe the recent stream (old chrome
+/// fades, current chrome stays frequent) and the table never saturates.
 #[derive(Debug, Clone)]
 pub struct DocFreq {
     counts: Vec<u16>,
     mask: u64,
+    bits: u32,
     docs: u64,
+    since_aging: u64,
 }
 
 impl DocFreq {
-    /// A table of `2^bits` counters (bits clamped to 8..=28).
+    /// A sketch of two rows of `2^bits` counters each (bits clamped to 8..=28).
     pub fn new(bits: u32) -> Self {
         let bits = bits.clamp(8, 28);
         DocFreq {
-            counts: vec![0; 1 << bits],
+            counts: vec![0; 2 << bits],
             mask: (1u64 << bits) - 1,
+            bits,
             docs: 0,
+            since_aging: 0,
         }
     }
 
     #[inline]
-    fn slot(&self, h: u64) -> usize {
-        (mix64(h) & self.mask) as usize
+    fn slots(&self, h: u64) -> (usize, usize) {
+        let m = mix64(h);
+        let a = (m & self.mask) as usize;
+        let b = ((m >> 32) & self.mask) as usize + (1usize << self.bits);
+        (a, b)
     }
 
     /// Frequency of a feature hash.
     #[inline]
     pub fn df(&self, h: u64) -> u32 {
-        self.counts.get(self.slot(h)).copied().unwrap_or(0) as u32
+        let (a, b) = self.slots(h);
+        let x = self.counts.get(a).copied().unwrap_or(0);
+        let y = self.counts.get(b).copied().unwrap_or(0);
+        x.min(y) as u32
     }
 
     /// Documents counted.
@@ -57,10 +70,20 @@ impl DocFreq {
     pub fn add_document(&mut self, distinct: impl IntoIterator<Item = u64>) {
         self.docs += 1;
         for h in distinct {
-            let s = self.slot(h);
-            if let Some(c) = self.counts.get_mut(s) {
-                *c = c.saturating_add(1);
+            let (a, b) = self.slots(h);
+            for s in [a, b] {
+                if let Some(c) = self.counts.get_mut(s) {
+                    *c = c.saturating_add(1);
+                }
             }
+            self.since_aging += 1;
+        }
+        if self.since_aging * 2 >= self.counts.len() as u64 {
+            for c in &mut self.counts {
+                *c /= 2;
+            }
+            self.docs = self.docs.div_ceil(2);
+            self.since_aging = 0;
         }
     }
 
@@ -155,6 +178,19 @@ mod tests {
         let far: Vec<u64> = (1000..1200u64).map(mix64).collect();
         assert!(hamming(simhash_tf(&a), simhash_tf(&b)) <= 6);
         assert!(hamming(simhash_tf(&a), simhash_tf(&far)) > 10);
+    }
+
+    #[test]
+    fn aging_keeps_the_table_from_saturating() {
+        let mut df = DocFreq::new(10);
+        for d in 0..10_000u64 {
+            df.add_document((0..50).map(|i| mix64(d * 100 + i)).chain([7]));
+        }
+        assert!(df.df(7) >= 3, "a feature in every document stays frequent");
+        let rare = (0..1000u64)
+            .filter(|&i| df.df(mix64(i + 1 << 40)) >= 3)
+            .count();
+        assert!(rare < 50, "{rare} unseen features look common");
     }
 
     #[test]

@@ -123,14 +123,21 @@ fn report(n: usize, c: &mut Criterion) {
         .count();
     assert_eq!(false_hits, 0);
     let mem = b.index.memory_bytes();
+    let parts: Vec<String> = b
+        .index
+        .memory_breakdown()
+        .iter()
+        .map(|(k, v)| format!("{k} {:.0}", *v as f64 / n as f64))
+        .collect();
     println!(
         "index/{n}: insert p50 {:.1} µs p99 {:.1} µs | query p50 {:.1} µs p99 {:.1} µs | \
-         memory {:.0} B/doc (+{} MB fixed df tables) | near copies found {found}/{}",
+         memory {:.0} B/doc [{}] (+{} MB fixed df tables) | near copies found {found}/{}",
         pct(b.insert_ns.clone(), 0.5) as f64 / 1e3,
         pct(b.insert_ns, 0.99) as f64 / 1e3,
         pct(q_ns.clone(), 0.5) as f64 / 1e3,
         pct(q_ns, 0.99) as f64 / 1e3,
         mem as f64 / n as f64,
+        parts.join(", "),
         b.index.fixed_memory_bytes() >> 20,
         queries.len(),
     );

@@ -344,20 +344,34 @@ impl NamespaceIndex {
         true
     }
 
-    /// Bytes held by per-document structures (capacities), excluding the fixed-size
-    /// document-frequency tables (see [`fixed_memory_bytes`](Self::fixed_memory_bytes)).
-    pub fn memory_bytes(&self) -> usize {
-        let docs: usize = self
+    /// Bytes held by each per-document structure (capacities), for memory accounting.
+    pub fn memory_breakdown(&self) -> Vec<(&'static str, usize)> {
+        let heap: usize = self
             .docs
             .iter()
             .map(|d| d.id.len() + d.sketch.len() * 4 + d.numbers.len() * 8)
             .sum();
-        docs + self.docs.capacity() * std::mem::size_of::<DocEntry>()
-            + self.by_id.capacity() * (std::mem::size_of::<(Box<str>, u32)>() + 1)
-            + self.exact.memory_bytes()
-            + self.simhash.memory_bytes()
-            + self.lsh.memory_bytes()
-            + self.clusters.memory_bytes()
+        vec![
+            (
+                "docs",
+                self.docs.capacity() * std::mem::size_of::<DocEntry>(),
+            ),
+            ("sketches+ids", heap),
+            (
+                "by_id",
+                self.by_id.capacity() * (std::mem::size_of::<(Box<str>, u32)>() + 1),
+            ),
+            ("exact", self.exact.memory_bytes()),
+            ("simhash", self.simhash.memory_bytes()),
+            ("lsh", self.lsh.memory_bytes()),
+            ("clusters", self.clusters.memory_bytes()),
+        ]
+    }
+
+    /// Bytes held by per-document structures (capacities), excluding the fixed-size
+    /// document-frequency tables (see [`fixed_memory_bytes`](Self::fixed_memory_bytes)).
+    pub fn memory_bytes(&self) -> usize {
+        self.memory_breakdown().iter().map(|(_, b)| b).sum()
     }
 
     /// Bytes of the fixed-size tables (document frequencies).

@@ -188,7 +188,7 @@ mod tests {
         }
         assert!(df.df(7) >= 3, "a feature in every document stays frequent");
         let rare = (0..1000u64)
-            .filter(|&i| df.df(mix64(i + 1 << 40)) >= 3)
+            .filter(|&i| df.df(mix64((i + 1) << 40)) >= 3)
             .count();
         assert!(rare < 50, "{rare} unseen features look common");
     }

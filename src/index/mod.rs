@@ -177,6 +177,14 @@ impl NamespaceIndex {
     pub fn lookup(&self, f: &Features, time: i64, window_secs: Option<i64>) -> Lookup {
         let simhash = f.simhash(&self.token_df);
         let mut cands: Vec<(u32, Tier, u32)> = Vec::new();
+        if f.shingles == 0 {
+            // No text left: nothing to be a copy of. Empty clean
+            // texts must never match each other.
+            return Lookup {
+                simhash,
+                ..Lookup::default()
+            };
+        }
         if let Some(s) = self.exact.get(f.exact) {
             cands.push((s, Tier::Exact, 0));
         }
@@ -306,7 +314,9 @@ impl NamespaceIndex {
             self.shingle_df
                 .add_document(f.sketch.iter().map(|&k| k as u64));
         }
-        self.exact.insert(f.exact, slot);
+        if f.shingles > 0 {
+            self.exact.insert(f.exact, slot);
+        }
         self.simhash.insert(look.simhash, slot);
         self.lsh.insert(&look.band_keys, slot);
         self.docs.push(DocEntry {

@@ -259,9 +259,6 @@ impl Engine {
             .or(state.window_days)
             .unwrap_or(self.inner.config.window_days);
         let window = (days > 0).then_some(i64::from(days) * 86_400);
-        if std::env::var_os("NEARDUP_TRACE").is_some() {
-            eprintln!("QUERY\t{}", doc.id);
-        }
         if state.index.contains(&doc.id) && !opts.dry_run {
             return Err(Error::AlreadyExists {
                 namespace: namespace.to_string(),

@@ -69,46 +69,7 @@ pub fn parse_line(line: &str) -> Result<Document> {
 
 /// Run dedup over the input, writing verdicts to stdout.
 pub fn run(args: DedupArgs) -> Result<ExitCode> {
-    let mut cfg = crate::engine::EngineConfig::default();
-    let env = |k: &str| std::env::var(k).ok().and_then(|v| v.parse::<f64>().ok());
-    if let Some(v) = env("ND_BANDS") {
-        cfg.index.bands = v as usize;
-    }
-    if let Some(v) = env("ND_ROWS") {
-        cfg.index.rows = v as usize;
-    }
-    cfg.features.minhash_len = cfg.index.bands * cfg.index.rows;
-    if let Some(v) = env("ND_CAP") {
-        cfg.features.sketch_cap = v as usize;
-    }
-    if let Some(v) = env("ND_SAMPLE") {
-        cfg.features.sketch_sample = v as u64;
-    }
-    if let Some(v) = env("ND_SIGSK") {
-        cfg.index.signature_from_sketch = v > 0.0;
-    }
-    if let Some(v) = env("ND_MINSH") {
-        cfg.index.verify.min_shared = v as u32;
-    }
-    if let Some(v) = env("ND_MINC") {
-        cfg.index.verify.min_containment = v as f32;
-    }
-    if let Some(v) = env("ND_MINJ") {
-        cfg.index.verify.min_jaccard = v as f32;
-    }
-    if let Some(v) = env("ND_JFLOOR") {
-        cfg.index.verify.jaccard_floor = v as f32;
-    }
-    if let Some(v) = env("ND_COMMON") {
-        cfg.index.verify.common_clusters = v as u32;
-    }
-    if let Some(v) = env("ND_GUARDN") {
-        cfg.index.verify.guard_min_numbers = v as u32;
-    }
-    if let Some(v) = env("ND_GUARDO") {
-        cfg.index.verify.min_number_overlap = v as f32;
-    }
-    let engine = Engine::new(cfg);
+    let engine = Engine::in_memory();
     let reader: Box<dyn BufRead> = if args.file.as_os_str() == "-" {
         Box::new(std::io::stdin().lock())
     } else {

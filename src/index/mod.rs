@@ -177,6 +177,14 @@ impl NamespaceIndex {
     pub fn lookup(&self, f: &Features, time: i64, window_secs: Option<i64>) -> Lookup {
         let simhash = f.simhash(&self.token_df);
         let mut cands: Vec<(u32, Tier, u32)> = Vec::new();
+        if f.shingles == 0 {
+            // No text left: nothing to be a copy of. Empty clean
+            // texts must never match each other.
+            return Lookup {
+                simhash,
+                ..Lookup::default()
+            };
+        }
         if let Some(s) = self.exact.get(f.exact) {
             cands.push((s, Tier::Exact, 0));
         }
@@ -193,15 +201,20 @@ impl NamespaceIndex {
             vcfg.common_clusters > 0 && self.shingle_df.df(k as u64) >= vcfg.common_clusters
         };
         let mut banded = Vec::new();
-        let keys = if self.cfg.signature_from_sketch {
+        let keys = if self.cfg.signature_from_sketch || f.signature.is_empty() {
             let rare: Vec<u64> = f
                 .sketch
                 .iter()
                 .filter(|&&k| !common(k))
                 .map(|&k| k as u64)
                 .collect();
-            let sig = signature(&rare, self.cfg.bands * self.cfg.rows);
-            band_keys(&sig, self.cfg.bands, self.cfg.rows)
+            if rare.is_empty() {
+                // Nothing but chrome: no band could mean anything.
+                Vec::new()
+            } else {
+                let sig = signature(&rare, self.cfg.bands * self.cfg.rows);
+                band_keys(&sig, self.cfg.bands, self.cfg.rows)
+            }
         } else {
             band_keys(&f.signature, self.cfg.bands, self.cfg.rows)
         };
@@ -249,20 +262,6 @@ impl NamespaceIndex {
             let nums =
                 verify::number_overlap(&f.numbers, &doc.numbers, vcfg.guard_min_numbers as usize);
             let v = verify::decide(&o, nums, vcfg);
-            if std::env::var_os("NEARDUP_TRACE").is_some() {
-                eprintln!(
-                    "TRACE\t{}\t{:?}\t{}\t{}\t{}\t{}\t{:?}\t{}\t{}",
-                    doc.id,
-                    tier,
-                    hd,
-                    o.query,
-                    o.candidate,
-                    o.shared,
-                    nums,
-                    f.numbers.len(),
-                    doc.numbers.len()
-                );
-            }
             if v.accept {
                 let (j, c) = (o.jaccard(), o.containment());
                 matches.push((
@@ -315,7 +314,9 @@ impl NamespaceIndex {
             self.shingle_df
                 .add_document(f.sketch.iter().map(|&k| k as u64));
         }
-        self.exact.insert(f.exact, slot);
+        if f.shingles > 0 {
+            self.exact.insert(f.exact, slot);
+        }
         self.simhash.insert(look.simhash, slot);
         self.lsh.insert(&look.band_keys, slot);
         self.docs.push(DocEntry {
@@ -325,7 +326,11 @@ impl NamespaceIndex {
             exact: f.exact,
             alive: true,
             sketch: f.sketch.clone().into_boxed_slice(),
-            numbers: f.numbers.clone().into_boxed_slice(),
+            numbers: if self.cfg.verify.guard_min_numbers > 0 {
+                f.numbers.clone().into_boxed_slice()
+            } else {
+                Box::new([])
+            },
         });
         self.by_id.insert(id.into(), slot);
         self.live += 1;
@@ -349,20 +354,34 @@ impl NamespaceIndex {
         true
     }
 
-    /// Bytes held by per-document structures (capacities), excluding the fixed-size
-    /// document-frequency tables (see [`fixed_memory_bytes`](Self::fixed_memory_bytes)).
-    pub fn memory_bytes(&self) -> usize {
-        let docs: usize = self
+    /// Bytes held by each per-document structure (capacities), for memory accounting.
+    pub fn memory_breakdown(&self) -> Vec<(&'static str, usize)> {
+        let heap: usize = self
             .docs
             .iter()
             .map(|d| d.id.len() + d.sketch.len() * 4 + d.numbers.len() * 8)
             .sum();
-        docs + self.docs.capacity() * std::mem::size_of::<DocEntry>()
-            + self.by_id.capacity() * (std::mem::size_of::<(Box<str>, u32)>() + 1)
-            + self.exact.memory_bytes()
-            + self.simhash.memory_bytes()
-            + self.lsh.memory_bytes()
-            + self.clusters.memory_bytes()
+        vec![
+            (
+                "docs",
+                self.docs.capacity() * std::mem::size_of::<DocEntry>(),
+            ),
+            ("sketches+ids", heap),
+            (
+                "by_id",
+                self.by_id.capacity() * (std::mem::size_of::<(Box<str>, u32)>() + 1),
+            ),
+            ("exact", self.exact.memory_bytes()),
+            ("simhash", self.simhash.memory_bytes()),
+            ("lsh", self.lsh.memory_bytes()),
+            ("clusters", self.clusters.memory_bytes()),
+        ]
+    }
+
+    /// Bytes held by per-document structures (capacities), excluding the fixed-size
+    /// document-frequency tables (see [`fixed_memory_bytes`](Self::fixed_memory_bytes)).
+    pub fn memory_bytes(&self) -> usize {
+        self.memory_breakdown().iter().map(|(_, b)| b).sum()
     }
 
     /// Bytes of the fixed-size tables (document frequencies).

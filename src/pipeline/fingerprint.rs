@@ -16,36 +16,49 @@ pub fn hamming(a: u64, b: u64) -> u32 {
     (a ^ b).count_ones()
 }
 
-/// Rolling document frequencies of hashed features, in a fixed-size table of saturating
-/// counters indexed by hash (a one-row count sketch: collisions only over-count, which only
-/// lowers a weight). Memory is fixed, independent of the number of documents.
+/// Rolling document frequencies of hashed features, in a fixed-size count-min sketch (two
+/// rows of saturating counters; a frequency is the smaller of its two counters, so collisions
+/// can only over-count, and rarely do). Memory is fixed, independent of the number of
+/// documents: when the increments since the last aging reach half the counters, every counter
+/// and the document count are halved, so frequencies describe the recent stream (old chrome
+/// fades, current chrome stays frequent) and the table never saturates.
 #[derive(Debug, Clone)]
 pub struct DocFreq {
     counts: Vec<u16>,
     mask: u64,
+    bits: u32,
     docs: u64,
+    since_aging: u64,
 }
 
 impl DocFreq {
-    /// A table of `2^bits` counters (bits clamped to 8..=28).
+    /// A sketch of two rows of `2^bits` counters each (bits clamped to 8..=28).
     pub fn new(bits: u32) -> Self {
         let bits = bits.clamp(8, 28);
         DocFreq {
-            counts: vec![0; 1 << bits],
+            counts: vec![0; 2 << bits],
             mask: (1u64 << bits) - 1,
+            bits,
             docs: 0,
+            since_aging: 0,
         }
     }
 
     #[inline]
-    fn slot(&self, h: u64) -> usize {
-        (mix64(h) & self.mask) as usize
+    fn slots(&self, h: u64) -> (usize, usize) {
+        let m = mix64(h);
+        let a = (m & self.mask) as usize;
+        let b = ((m >> 32) & self.mask) as usize + (1usize << self.bits);
+        (a, b)
     }
 
     /// Frequency of a feature hash.
     #[inline]
     pub fn df(&self, h: u64) -> u32 {
-        self.counts.get(self.slot(h)).copied().unwrap_or(0) as u32
+        let (a, b) = self.slots(h);
+        let x = self.counts.get(a).copied().unwrap_or(0);
+        let y = self.counts.get(b).copied().unwrap_or(0);
+        x.min(y) as u32
     }
 
     /// Documents counted.
@@ -57,10 +70,20 @@ impl DocFreq {
     pub fn add_document(&mut self, distinct: impl IntoIterator<Item = u64>) {
         self.docs += 1;
         for h in distinct {
-            let s = self.slot(h);
-            if let Some(c) = self.counts.get_mut(s) {
-                *c = c.saturating_add(1);
+            let (a, b) = self.slots(h);
+            for s in [a, b] {
+                if let Some(c) = self.counts.get_mut(s) {
+                    *c = c.saturating_add(1);
+                }
             }
+            self.since_aging += 1;
+        }
+        if self.since_aging * 2 >= self.counts.len() as u64 {
+            for c in &mut self.counts {
+                *c /= 2;
+            }
+            self.docs = self.docs.div_ceil(2);
+            self.since_aging = 0;
         }
     }
 
@@ -72,33 +95,59 @@ impl DocFreq {
     /// Inverse document frequency of a feature.
     #[inline]
     pub fn idf(&self, h: u64) -> f32 {
-        if self.docs == 0 {
-            return 1.0;
+        (self.idf_fn())(h)
+    }
+
+    /// The idf function under the current counts (ln(N + 1) computed once).
+    pub fn idf_fn(&self) -> impl Fn(u64) -> f32 + '_ {
+        let ln_n = if self.docs == 0 {
+            None
+        } else {
+            Some((self.docs as f32 + 1.0).ln())
+        };
+        move |h| match ln_n {
+            None => 1.0,
+            Some(ln_n) => ln_n - ln1p_count(self.df(h)) + 1.0,
         }
-        ((self.docs as f32 + 1.0) / (self.df(h) as f32 + 1.0)).ln() + 1.0
     }
 }
 
-/// Simhash of token hashes, each occurrence weighted by `weight(hash)`.
-pub fn simhash_weighted(tokens: &[u64], weight: impl Fn(u64) -> f32) -> u64 {
+/// ln(1 + n), from a table for small n.
+#[inline]
+fn ln1p_count(n: u32) -> f32 {
+    static LN: std::sync::OnceLock<Vec<f32>> = std::sync::OnceLock::new();
+    let t = LN.get_or_init(|| (0..4096u32).map(|i| (i as f32 + 1.0).ln()).collect());
+    t.get(n as usize)
+        .copied()
+        .unwrap_or_else(|| (n as f32 + 1.0).ln())
+}
+
+/// Simhash of (token hash, weight) pairs: bit `i` is set when the weights of the tokens whose
+/// mixed hash has bit `i` set outweigh the others.
+pub fn simhash_weighted_pairs(pairs: impl IntoIterator<Item = (u64, f32)>) -> u64 {
+    // Sum only the weights of set bits and compare with half the total: half the work of
+    // adding ±w, and the loop vectorizes.
     let mut acc = [0f32; 64];
-    for &h in tokens {
-        let w = weight(h);
-        // The token hash itself decides the bit signs (already uniform); mixing once more keeps
-        // simhash bits independent of the bits used by other tables.
+    let mut total = 0f32;
+    for (h, w) in pairs {
         let bits = mix64(h);
+        total += w;
         for (i, a) in acc.iter_mut().enumerate() {
-            let sign = (((bits >> i) & 1) as f32) * 2.0 - 1.0;
-            *a += sign * w;
+            *a += ((bits >> i) & 1) as f32 * w;
         }
     }
     let mut out = 0u64;
     for (i, a) in acc.iter().enumerate() {
-        if *a > 0.0 {
+        if 2.0 * *a > total {
             out |= 1 << i;
         }
     }
     out
+}
+
+/// Simhash of token hashes, each occurrence weighted by `weight(hash)`.
+pub fn simhash_weighted(tokens: &[u64], weight: impl Fn(u64) -> f32) -> u64 {
+    simhash_weighted_pairs(tokens.iter().map(|&h| (h, weight(h))))
 }
 
 /// Simhash with TF-IDF weights from `df` (see the module docs).
@@ -129,6 +178,19 @@ mod tests {
         let far: Vec<u64> = (1000..1200u64).map(mix64).collect();
         assert!(hamming(simhash_tf(&a), simhash_tf(&b)) <= 6);
         assert!(hamming(simhash_tf(&a), simhash_tf(&far)) > 10);
+    }
+
+    #[test]
+    fn aging_keeps_the_table_from_saturating() {
+        let mut df = DocFreq::new(10);
+        for d in 0..10_000u64 {
+            df.add_document((0..50).map(|i| mix64(d * 100 + i)).chain([7]));
+        }
+        assert!(df.df(7) >= 3, "a feature in every document stays frequent");
+        let rare = (0..1000u64)
+            .filter(|&i| df.df(mix64((i + 1) << 40)) >= 3)
+            .count();
+        assert!(rare < 50, "{rare} unseen features look common");
     }
 
     #[test]

@@ -6,3 +6,5 @@ mod common;
 mod cli;
 // The detection core: seeds and their variants, thread-count independence, invariants.
 mod core;
+// Boilerplate stripping: seeds, golden files, bad input, invariants.
+mod boilerplate;

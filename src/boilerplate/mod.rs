@@ -1,11 +1,34 @@
 //! Boilerplate stripping: turn a page (HTML) or extracted text into the article text, and say
 //! what was removed and why.
 //!
-//! Placeholder implementation: keeps every non-blank line. The real classifier replaces the body
-//! of [`Stripper::clean`] without changing these types.
+//! The stages, one module each:
+//!
+//! | stage | module |
+//! |---|---|
+//! | text → blocks (one per line) | [`blocks`] |
+//! | HTML bytes → charset → tokens → blocks with DOM hints | [`html`] |
+//! | phrase lexicon and stop words, as data files | [`lexicon`] |
+//! | features → prose classes → main run → keep/strip with kind and reason | [`rules`] |
+//! | lines recurring across a source's stories → learned chrome | [`frequency`] |
+//!
+//! Offsets of removed spans are byte offsets into the input text (text mode) or into the decoded
+//! page's block text (HTML mode: the visible text of the page, one block-level element per line,
+//! whitespace collapsed — what [`html::parse`] returns). The clean text is the kept blocks joined
+//! by `\n`: stripping never adds text.
+
+pub mod blocks;
+pub mod frequency;
+pub mod html;
+pub mod lexicon;
+pub mod rules;
 
 use crate::document::Content;
 use crate::Result;
+
+pub use frequency::{FrequencyConfig, FrequencyState, LineFrequency};
+
+/// Largest input accepted, in bytes.
+pub const MAX_INPUT: usize = 64 << 20;
 
 /// How to read the input.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -46,14 +69,41 @@ pub struct Cleaned {
 }
 
 /// Strips boilerplate. Holds what it has learned about recurring lines (per source) so that one
-/// instance serves one namespace.
+/// instance serves one namespace. `&self` methods; safe to share across threads.
 #[derive(Debug, Default)]
-pub struct Stripper {}
+pub struct Stripper {
+    freq: LineFrequency,
+}
+
+/// The text the blocks point into and the blocks, for either input kind.
+struct Prepared {
+    base: String,
+    blocks: Vec<blocks::Block>,
+}
 
 impl Stripper {
     /// A stripper that has learned nothing yet.
     pub fn new() -> Self {
-        Stripper {}
+        Stripper::default()
+    }
+
+    /// A stripper with explicit learned-chrome settings.
+    pub fn with_config(config: FrequencyConfig) -> Self {
+        Stripper {
+            freq: LineFrequency::new(config),
+        }
+    }
+
+    /// A stripper resuming from a learned-chrome snapshot (see [`Stripper::export`]).
+    pub fn import(state: FrequencyState) -> Result<Self> {
+        Ok(Stripper {
+            freq: LineFrequency::import(state)?,
+        })
+    }
+
+    /// Snapshot of the learned chrome, for the store to persist.
+    pub fn export(&self) -> FrequencyState {
+        self.freq.export()
     }
 
     /// Clean one document body. `source` names the site, if known.
@@ -61,25 +111,159 @@ impl Stripper {
         &self,
         content: &Content,
         format: InputFormat,
-        _source: Option<&str>,
+        source: Option<&str>,
     ) -> Result<Cleaned> {
-        let text = match content {
-            Content::Text(t) => t.clone(),
-            Content::Html(h) => {
-                let _ = format;
-                String::from_utf8_lossy(h).into_owned()
-            }
+        let len = match content {
+            Content::Text(t) => t.len(),
+            Content::Html(h) => h.len(),
         };
-        let kept: Vec<&str> = text.lines().filter(|l| !l.trim().is_empty()).collect();
+        if len > MAX_INPUT {
+            return Err(crate::Error::TooLarge {
+                field: "document.content",
+                limit: MAX_INPUT,
+                actual: len,
+            });
+        }
+        let prepared = prepare(content, format);
+        let feats: Vec<rules::Features> = prepared
+            .blocks
+            .iter()
+            .map(|b| rules::features(b.text(&prepared.base)))
+            .collect();
+        let line_keys: Vec<u64> = prepared
+            .blocks
+            .iter()
+            .zip(&feats)
+            .map(|(b, f)| key_of(&f.folded, b.end - b.start))
+            .collect();
+        let learned: Vec<Option<String>> = self
+            .freq
+            .lookup(source, &line_keys)
+            .into_iter()
+            .map(|n| {
+                n.map(|n| match source {
+                    Some(s) => format!("line seen in {n} earlier stories of {s}"),
+                    None => format!("line seen in {n} earlier stories of the stream"),
+                })
+            })
+            .collect();
+        let decisions = rules::classify(&rules::Input {
+            base: &prepared.base,
+            blocks: &prepared.blocks,
+            feats: &feats,
+            learned: &learned,
+        });
+        let mut text = String::new();
+        let mut removed = Vec::new();
+        for (block, decision) in prepared.blocks.iter().zip(decisions) {
+            match decision {
+                None => {
+                    if !text.is_empty() {
+                        text.push('\n');
+                    }
+                    text.push_str(block.text(&prepared.base));
+                }
+                Some(strip) => removed.push(RemovedSpan {
+                    start: block.start,
+                    end: block.end,
+                    kind: strip.kind.to_string(),
+                    reason: strip.reason,
+                }),
+            }
+        }
         Ok(Cleaned {
-            text: kept.join("\n"),
-            removed: Vec::new(),
-            line_keys: Vec::new(),
+            text,
+            removed,
+            line_keys,
         })
     }
 
     /// Record the blocks of a document that joined `story` (its duplicate cluster), so that lines
     /// recurring across many *stories* of one source are later stripped as chrome. A story counts
     /// once however many copies of it arrive.
-    pub fn learn(&self, _source: Option<&str>, _line_keys: &[u64], _story: &str) {}
+    pub fn learn(&self, source: Option<&str>, line_keys: &[u64], story: &str) {
+        self.freq.learn(source, line_keys, story);
+    }
+}
+
+/// Key of a block for learned chrome: xxh3-64 of its folded text (the folded prefix the
+/// classifier looks at) seeded with the block's byte length.
+pub fn line_key(text: &str) -> u64 {
+    key_of(&rules::features(text).folded, text.len())
+}
+
+fn key_of(folded: &str, len: usize) -> u64 {
+    xxhash_rust::xxh3::xxh3_64_with_seed(folded.as_bytes(), len as u64)
+}
+
+fn prepare(content: &Content, format: InputFormat) -> Prepared {
+    let decoded = match content {
+        Content::Text(t) => std::borrow::Cow::Borrowed(t.as_str()),
+        Content::Html(b) => std::borrow::Cow::Owned(html::decode(b)),
+    };
+    let as_html = match format {
+        InputFormat::Html => true,
+        InputFormat::Text => false,
+        InputFormat::Auto => html::looks_like_html(&decoded),
+    };
+    if as_html {
+        let page = html::parse(&decoded);
+        Prepared {
+            base: page.text,
+            blocks: page.blocks,
+        }
+    } else {
+        let base = decoded.into_owned();
+        let blocks = blocks::text_blocks(&base);
+        Prepared { base, blocks }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn spans_point_into_the_input_and_text_is_kept_blocks() {
+        let body = "The council met on Tuesday to discuss the closure of the old bridge, which has been in poor repair for years and is no longer safe for heavy traffic.";
+        let input = format!("Home\nBridge to close\n{body}\nShare this story\n");
+        let c = Stripper::new()
+            .clean(&Content::Text(input.clone()), InputFormat::Text, None)
+            .unwrap();
+        assert_eq!(c.text, format!("Bridge to close\n{body}"));
+        assert_eq!(c.removed.len(), 2);
+        assert_eq!(&input[c.removed[0].start..c.removed[0].end], "Home");
+        assert_eq!(c.removed[1].kind, "share");
+        assert_eq!(c.line_keys.len(), 4);
+    }
+
+    #[test]
+    fn learned_lines_are_stripped_after_three_stories() {
+        let s = Stripper::new();
+        let body = |n: u32| {
+            format!("Story number {n} tells of the minister who met the council on Tuesday to discuss the bridge, which is no longer safe.")
+        };
+        for n in 0..3 {
+            let doc = format!("{}\nMost read: a headline of the day\n", body(n));
+            let c = s
+                .clean(&Content::Text(doc), InputFormat::Text, Some("site"))
+                .unwrap();
+            s.learn(Some("site"), &c.line_keys, &format!("story-{n}"));
+        }
+        let doc = format!("Most read: a headline of the day\n{}", body(9));
+        let c = s
+            .clean(&Content::Text(doc), InputFormat::Text, Some("site"))
+            .unwrap();
+        assert_eq!(c.text, body(9));
+        assert_eq!(c.removed[0].kind, "learned-chrome");
+    }
+
+    #[test]
+    fn oversized_input_is_a_typed_error() {
+        let big = vec![b'a'; MAX_INPUT + 1];
+        let err = Stripper::new()
+            .clean(&Content::Html(big), InputFormat::Auto, None)
+            .unwrap_err();
+        assert!(matches!(err, crate::Error::TooLarge { .. }));
+    }
 }

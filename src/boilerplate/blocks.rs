@@ -1,0 +1,117 @@
+//! Blocks: the units the classifier keeps or strips. Text input gives one block per non-blank
+//! line; HTML input gives one block per block-level element (see [`super::html`]), with DOM hints.
+
+/// What the DOM says about a block (HTML mode only).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct DomHints {
+    /// Name of the innermost block element (`p`, `li`, `h2`, `td`, …).
+    pub tag: String,
+    /// Heading level 1–6 when the block is inside `h1`–`h6`.
+    pub heading: Option<u8>,
+    /// Characters of the block that sit inside links.
+    pub link_chars: usize,
+    /// Characters of the block.
+    pub chars: usize,
+    /// Why an ancestor marks this block as chrome (`<nav>`, `class="related"`, …), if one does.
+    pub negative: Option<String>,
+    /// Whether an ancestor marks this block as the article (`<article>`, `itemprop=articleBody`,
+    /// `class="entry-content"`, …).
+    pub positive: bool,
+    /// Index of the nearest container element (for grouping blocks that share a parent).
+    pub container: u32,
+    /// Whether the block is inside a list item.
+    pub in_list: bool,
+    /// Ids of the open elements around the block, outermost first (for finding the article's
+    /// container).
+    pub path: Vec<u32>,
+    /// Id of the element declared as the article body (`itemprop="articleBody"`) around the
+    /// block, if any.
+    pub article_body: Option<u32>,
+}
+
+impl DomHints {
+    /// Share of the block's characters inside links.
+    pub fn link_density(&self) -> f32 {
+        if self.chars == 0 {
+            0.0
+        } else {
+            self.link_chars as f32 / self.chars as f32
+        }
+    }
+}
+
+/// One block: a byte range of the base text (the input text, or the decoded page's block text),
+/// already trimmed of surrounding whitespace.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Block {
+    /// Start byte offset in the base text.
+    pub start: usize,
+    /// End byte offset, exclusive.
+    pub end: usize,
+    /// DOM hints in HTML mode.
+    pub dom: Option<DomHints>,
+}
+
+impl Block {
+    /// The block's text.
+    pub fn text<'a>(&self, base: &'a str) -> &'a str {
+        base.get(self.start..self.end).unwrap_or("")
+    }
+}
+
+/// Split text into blocks, one per non-blank line (`\n`, `\r\n` or `\r` endings), trimmed.
+pub fn text_blocks(text: &str) -> Vec<Block> {
+    let mut blocks = Vec::new();
+    let bytes = text.as_bytes();
+    let mut line_start = 0;
+    let mut i = 0;
+    while i <= bytes.len() {
+        let at_end = i == bytes.len();
+        if at_end || bytes[i] == b'\n' || bytes[i] == b'\r' {
+            push_trimmed(text, line_start, i, &mut blocks);
+            if !at_end && bytes[i] == b'\r' && bytes.get(i + 1) == Some(&b'\n') {
+                i += 1;
+            }
+            line_start = i + 1;
+        }
+        i += 1;
+    }
+    blocks
+}
+
+fn push_trimmed(text: &str, start: usize, end: usize, out: &mut Vec<Block>) {
+    let Some(line) = text.get(start..end) else {
+        return;
+    };
+    let trimmed_start = line.trim_start();
+    let lead = line.len() - trimmed_start.len();
+    let trimmed = trimmed_start.trim_end();
+    if trimmed.is_empty() {
+        return;
+    }
+    out.push(Block {
+        start: start + lead,
+        end: start + lead + trimmed.len(),
+        dom: None,
+    });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lines_are_trimmed_and_blank_lines_skipped() {
+        let t = "  one \r\n\n two\rthree";
+        let b = text_blocks(t);
+        let texts: Vec<&str> = b.iter().map(|b| b.text(t)).collect();
+        assert_eq!(texts, vec!["one", "two", "three"]);
+        assert_eq!(&t[b[0].start..b[0].end], "one");
+    }
+
+    #[test]
+    fn empty_text_has_no_blocks() {
+        assert!(text_blocks("").is_empty());
+        assert!(text_blocks("\n \n").is_empty());
+    }
+}

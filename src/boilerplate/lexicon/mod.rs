@@ -1,0 +1,392 @@
+//! The multilingual phrase lexicon and stop-word lists, kept as data files (one per language, see
+//! `README.md` next to this file) and compiled in with `include_str!`.
+//!
+//! Everything is folded with [`fold`] when loaded, and block text is folded the same way before it
+//! is looked up, so `إقرأ أيضاً:` matches the entry `اقرأ أيضا` and `READ MORE` matches `read more`.
+
+use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
+use std::sync::OnceLock;
+
+use aho_corasick::AhoCorasick;
+
+/// A small multiply-rotate hasher for the short keys of the stop-word table (SipHash is the
+/// largest single cost otherwise). Not DoS-resistant; the keys are our own word lists.
+#[derive(Default)]
+pub struct FastHasher(u64);
+
+impl Hasher for FastHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        for chunk in bytes.chunks(8) {
+            let mut buf = [0u8; 8];
+            buf[..chunk.len()].copy_from_slice(chunk);
+            self.0 = (self.0.rotate_left(5) ^ u64::from_le_bytes(buf))
+                .wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+        }
+    }
+    fn write_u8(&mut self, i: u8) {
+        self.0 = (self.0.rotate_left(5) ^ u64::from(i)).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+    }
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
+
+/// `HashMap` with [`FastHasher`].
+pub type FastMap<K, V> = HashMap<K, V, BuildHasherDefault<FastHasher>>;
+
+/// The data files, in a fixed order: the index of a language here is its bit in stop-word masks.
+const FILES: &[(&str, &str)] = &[
+    ("en", include_str!("en.txt")),
+    ("ar", include_str!("ar.txt")),
+    ("fr", include_str!("fr.txt")),
+    ("es", include_str!("es.txt")),
+    ("de", include_str!("de.txt")),
+    ("ru", include_str!("ru.txt")),
+    ("tr", include_str!("tr.txt")),
+    ("fa", include_str!("fa.txt")),
+    ("ur", include_str!("ur.txt")),
+    ("pt", include_str!("pt.txt")),
+    ("it", include_str!("it.txt")),
+    ("id", include_str!("id.txt")),
+    ("zh", include_str!("zh.txt")),
+    ("ja", include_str!("ja.txt")),
+];
+
+/// Languages whose stop words are single characters of a script written without spaces; their
+/// density is measured per character, not per word.
+const CHAR_LANGS: &[&str] = &["zh", "ja"];
+
+/// How a phrase must match a block.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    /// The whole block is the phrase.
+    Whole,
+    /// The block starts with the phrase.
+    Prefix,
+    /// The block contains the phrase.
+    Contains,
+}
+
+/// A phrase hit: which kind of boilerplate, how it matched, and the phrase itself.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Hit {
+    /// Kind of boilerplate, e.g. `related-header`.
+    pub kind: &'static str,
+    /// How it matched.
+    pub mode: Mode,
+    /// The (folded) phrase that matched.
+    pub phrase: &'static str,
+    /// Language file the phrase comes from.
+    pub lang: &'static str,
+}
+
+/// The loaded lexicon.
+#[derive(Debug)]
+pub struct Lexicon {
+    /// Language codes, in bit order.
+    pub langs: Vec<&'static str>,
+    /// Folded stop word → bit mask of the languages that list it.
+    stop: FastMap<String, u32>,
+    /// Single-character stop words of the per-character languages.
+    char_stop: FastMap<char, u32>,
+    /// Mask of the languages measured per character.
+    pub char_langs: u32,
+    whole: FastMap<String, Hit>,
+    /// Prefix phrases by [`prefix_key`], longest first within a key.
+    prefix: FastMap<String, Vec<(String, Hit)>>,
+    contains: Vec<Hit>,
+    contains_ac: Option<AhoCorasick>,
+}
+
+/// Index key of a folded text for prefix phrases: its first two characters (or one, when the
+/// text starts with a non-alphanumeric mark or a one-letter word).
+fn prefix_key(folded: &str) -> &str {
+    let mut it = folded.char_indices();
+    let Some((_, first)) = it.next() else {
+        return "";
+    };
+    if !first.is_alphanumeric() {
+        return &folded[..first.len_utf8()];
+    }
+    match it.next() {
+        Some((i, c)) if c.is_alphanumeric() => &folded[..i + c.len_utf8()],
+        Some((i, _)) => &folded[..i],
+        None => folded,
+    }
+}
+
+/// The lexicon, loaded once.
+pub fn lexicon() -> &'static Lexicon {
+    static LEX: OnceLock<Lexicon> = OnceLock::new();
+    LEX.get_or_init(Lexicon::load)
+}
+
+impl Lexicon {
+    fn load() -> Lexicon {
+        let mut lex = Lexicon {
+            langs: Vec::new(),
+            stop: FastMap::default(),
+            char_stop: FastMap::default(),
+            char_langs: 0,
+            whole: FastMap::default(),
+            prefix: FastMap::default(),
+            contains: Vec::new(),
+            contains_ac: None,
+        };
+        let mut contains_patterns: Vec<String> = Vec::new();
+        for (bit, (lang, data)) in FILES.iter().enumerate() {
+            lex.langs.push(lang);
+            let mask = 1u32 << bit;
+            if CHAR_LANGS.contains(lang) {
+                lex.char_langs |= mask;
+            }
+            for line in data.lines() {
+                if let Some(words) = line.strip_prefix("@stop") {
+                    for w in words.split_whitespace() {
+                        let w = fold(w);
+                        let mut chars = w.chars();
+                        if let (Some(c), None, true) =
+                            (chars.next(), chars.next(), CHAR_LANGS.contains(lang))
+                        {
+                            *lex.char_stop.entry(c).or_insert(0) |= mask;
+                        }
+                        *lex.stop.entry(w).or_insert(0) |= mask;
+                    }
+                    continue;
+                }
+                if line.trim().is_empty() || line.starts_with('#') {
+                    continue;
+                }
+                let mut parts = line.splitn(3, '\t');
+                let (Some(kind), Some(mode), Some(phrase)) =
+                    (parts.next(), parts.next(), parts.next())
+                else {
+                    continue;
+                };
+                let kind: &'static str = leak(kind.trim());
+                let folded = match mode {
+                    "=" => trim_marks(&fold(phrase)).to_string(),
+                    _ => fold(phrase).trim().to_string(),
+                };
+                if folded.is_empty() {
+                    continue;
+                }
+                let phrase_static: &'static str = leak(&folded);
+                let mk = |mode| Hit {
+                    kind,
+                    mode,
+                    phrase: phrase_static,
+                    lang,
+                };
+                match mode {
+                    "=" => {
+                        lex.whole.entry(folded).or_insert(mk(Mode::Whole));
+                    }
+                    "^" => lex
+                        .prefix
+                        .entry(prefix_key(&folded).to_string())
+                        .or_default()
+                        .push((folded, mk(Mode::Prefix))),
+                    "~" => {
+                        contains_patterns.push(folded);
+                        lex.contains.push(mk(Mode::Contains));
+                    }
+                    _ => {}
+                }
+            }
+        }
+        // Longest prefix first, so `read more:` wins over `read`.
+        for list in lex.prefix.values_mut() {
+            list.sort_by_key(|p| std::cmp::Reverse(p.0.len()));
+        }
+        lex.contains_ac = AhoCorasick::new(&contains_patterns).ok();
+        lex
+    }
+
+    /// Bit mask of the languages listing the folded token as a stop word (0 if none).
+    pub fn stop_mask(&self, folded_token: &str) -> u32 {
+        if folded_token.len() > 24 {
+            return 0;
+        }
+        self.stop.get(folded_token).copied().unwrap_or(0)
+    }
+
+    /// Bit mask of the per-character languages listing `c` as a stop word.
+    pub fn char_stop_mask(&self, c: char) -> u32 {
+        self.char_stop.get(&c).copied().unwrap_or(0)
+    }
+
+    /// Look a folded block up: whole-block phrases first, then prefixes, then (short blocks
+    /// only) contained phrases.
+    pub fn lookup(&self, folded: &str) -> Option<Hit> {
+        let whole = trim_marks(folded);
+        if let Some(hit) = self.whole.get(whole) {
+            return Some(*hit);
+        }
+        // "12 comments", "3 تعليقات": a count before a whole-block phrase.
+        let uncounted = trim_marks(whole.trim_start_matches(|c: char| c.is_ascii_digit()));
+        if uncounted.len() < whole.len() {
+            if let Some(hit) = self.whole.get(uncounted) {
+                return Some(*hit);
+            }
+        }
+        let candidates = self.prefix.get(prefix_key(folded)).map_or(&[][..], |v| v);
+        for (p, hit) in candidates {
+            if let Some(rest) = folded.strip_prefix(p.as_str()) {
+                // A prefix must end at a word boundary (or the phrase ends with punctuation).
+                let boundary = rest
+                    .chars()
+                    .next()
+                    .is_none_or(|c| !c.is_alphanumeric() || !p.ends_with(char::is_alphanumeric));
+                if boundary {
+                    return Some(*hit);
+                }
+            }
+        }
+        if folded.len() <= 400 {
+            if let Some(m) = self.contains_ac.as_ref().and_then(|ac| ac.find(folded)) {
+                return self.contains.get(m.pattern().as_usize()).copied();
+            }
+        }
+        None
+    }
+}
+
+/// Phrases live as long as the process; the lexicon is loaded once, so this leaks a bounded,
+/// fixed amount.
+fn leak(s: &str) -> &'static str {
+    Box::leak(s.to_string().into_boxed_str())
+}
+
+/// Strip leading and trailing punctuation, symbols and spaces (`:`, `»`, `|`, `…`) from a folded
+/// block, for whole-block matching.
+pub fn trim_marks(s: &str) -> &str {
+    s.trim_matches(|c: char| !is_wordish(c))
+}
+
+/// Fold text for matching: lower case, Arabic letter variants unified (أ إ آ ٱ → ا, ى → ي,
+/// ة → ه, Persian ی ک → ي ك), harakat, tatweel and format controls removed, whitespace collapsed
+/// to single spaces.
+pub fn fold(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    fold_into(s, &mut out);
+    out
+}
+
+/// Whether a character belongs to a word (letters, digits, marks), cheaply: ASCII by table,
+/// other characters unless they are common punctuation, symbols or spaces.
+pub fn is_wordish(c: char) -> bool {
+    if c.is_ascii() {
+        return c.is_ascii_alphanumeric();
+    }
+    !matches!(c as u32,
+        0x00A0..=0x00BF | 0x00D7 | 0x00F7 | 0x2000..=0x2BFF | 0x3000..=0x303F | 0xFF01..=0xFF0F
+        | 0xFF1A..=0xFF20 | 0xFF3B..=0xFF40 | 0xFF5B..=0xFF65 | 0x060C | 0x061B | 0x061F
+        | 0x066A..=0x066D | 0x06D4 | 0x0964 | 0x0965 | 0x104A | 0x104B | 0xFE50..=0xFE6F
+        | 0xFD3E | 0xFD3F)
+}
+
+/// Scripts without letter case (Hebrew through Myanmar, CJK, Hangul): no lower-casing needed.
+fn caseless(c: char) -> bool {
+    matches!(c as u32, 0x0590..=0x109F | 0x3000..=0x9FFF | 0xAC00..=0xD7FF | 0x20000..=0x2FFFF)
+}
+
+/// [`fold`] appending to `out` (no allocation when `out` has room).
+pub fn fold_into(s: &str, out: &mut String) {
+    let base = out.len();
+    let mut space = true;
+    for c in s.chars() {
+        if c.is_ascii() {
+            if c.is_ascii_whitespace() {
+                if !space {
+                    out.push(' ');
+                    space = true;
+                }
+            } else {
+                space = false;
+                out.push(c.to_ascii_lowercase());
+            }
+            continue;
+        }
+        let mapped = match c {
+            'أ' | 'إ' | 'آ' | 'ٱ' => 'ا',
+            'ى' | 'ی' => 'ي',
+            'ة' => 'ه',
+            'ک' => 'ك',
+            '\u{064B}'..='\u{065F}' | '\u{0670}' | '\u{0640}' => continue,
+            '\u{200B}'..='\u{200F}'
+            | '\u{202A}'..='\u{202E}'
+            | '\u{2066}'..='\u{2069}'
+            | '\u{FEFF}' => continue,
+            '\u{00A0}' => ' ',
+            _ => c,
+        };
+        if mapped.is_whitespace() {
+            if !space {
+                out.push(' ');
+                space = true;
+            }
+            continue;
+        }
+        space = false;
+        if caseless(mapped) {
+            out.push(mapped);
+        } else if mapped.is_uppercase() {
+            out.extend(mapped.to_lowercase());
+        } else {
+            out.push(mapped);
+        }
+    }
+    if out.len() > base && out.ends_with(' ') {
+        out.pop();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_language_file_has_stop_words_and_phrases() {
+        let lex = lexicon();
+        for (lang, data) in FILES {
+            assert!(data.contains("@stop"), "{lang} has no stop words");
+            assert!(
+                data.contains("related-header"),
+                "{lang} has no read-also header"
+            );
+        }
+        assert!(lex.langs.len() >= 14);
+    }
+
+    #[test]
+    fn arabic_variants_fold_to_the_same_entry() {
+        let lex = lexicon();
+        let hit = lex.lookup(&fold("إقرأ أيضاً:")).unwrap();
+        assert_eq!(hit.kind, "related-header");
+        assert_eq!(hit.mode, Mode::Whole);
+        let inline = lex
+            .lookup(&fold("اقرأ ايضا: يفي سوناك بشرط الترشح"))
+            .unwrap();
+        assert_eq!(inline.kind, "related-link");
+    }
+
+    #[test]
+    fn prefixes_respect_word_boundaries() {
+        let lex = lexicon();
+        assert_eq!(
+            lex.lookup(&fold("Tags: politics, war")).unwrap().kind,
+            "tags"
+        );
+        assert!(lex.lookup(&fold("Tagsalong is a word")).is_none());
+    }
+
+    #[test]
+    fn stop_words_are_looked_up_folded() {
+        let lex = lexicon();
+        assert_ne!(lex.stop_mask("the"), 0);
+        assert_ne!(lex.stop_mask(&fold("إلى")), 0);
+        assert_eq!(lex.stop_mask("parliament"), 0);
+    }
+}

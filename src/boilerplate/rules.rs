@@ -1,0 +1,916 @@
+//! The block classifier. Every decision comes from features a person can check, and every
+//! stripped block carries a kind and a reason.
+//!
+//! 1. **Features** per block: length (characters; characters of scripts written without spaces
+//!    weigh more), sentence punctuation (`. ! ?` and Arabic `؟ ۔`, CJK `。！？`, Devanagari,
+//!    Burmese, Ethiopic stops), stop-word density in the document's language (picked by the
+//!    stop-word lists; per character for Chinese/Japanese; no list → punctuation and length only),
+//!    the phrase lexicon, date/caption/handle shapes, learned chrome, and in HTML mode link density
+//!    and the class/id/tag hints of ancestors.
+//! 2. **Prose classes**: `Good` (long prose), `Near` (shorter prose), `Short` (headings, list
+//!    items, labels), `Bad` (chrome by phrase, links, DOM hint or learning).
+//! 3. **Main run**: clusters of prose blocks separated by short gaps; an end-of-article marker
+//!    (read-also header, tags, source line, comments header) closes a cluster. The main run is the
+//!    first cluster carrying at least half of the largest cluster's prose; neighbouring clusters
+//!    join it when no end marker lies between or when their vocabulary continues the article's.
+//! 4. **Decisions**: inside the run, prose and short blocks (section headings, Q&A lines) are
+//!    kept and chrome is cut where it stands (inline "read also" lines, captions, ads); before the
+//!    run only the headline is kept; after it everything goes. A block repeating a kept block
+//!    (the title printed twice) is cut.
+
+use std::collections::HashSet;
+
+use super::blocks::Block;
+use super::lexicon::{self, fold, Hit, Mode};
+
+/// Prose class of a block.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Class {
+    /// Long running prose.
+    Good,
+    /// Shorter prose: a sentence or two.
+    Near,
+    /// Short text: a heading, a label, a list item.
+    Short,
+    /// Chrome by phrase, link density, DOM hint or learning.
+    Bad,
+}
+
+/// Why a block was stripped.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Strip {
+    /// Kind of boilerplate.
+    pub kind: &'static str,
+    /// Human-readable reason.
+    pub reason: String,
+}
+
+/// Per-block features.
+#[derive(Debug, Clone, Default)]
+pub struct Features {
+    /// Folded text (first 400 bytes' worth of characters are enough for phrases).
+    pub folded: String,
+    /// Non-space characters.
+    pub chars: usize,
+    /// Length weight: characters, with characters of scripts written without spaces counted
+    /// more.
+    pub weight: f32,
+    /// Whitespace-separated words (or no-space-script characters).
+    pub words: usize,
+    /// Stop-word hits per language bit.
+    pub stop_hits: Vec<u32>,
+    /// Characters of no-space scripts (denominator for per-character stop words).
+    pub cjk_chars: usize,
+    /// Ends with sentence punctuation.
+    pub sentence_end: bool,
+    /// Number of sentence punctuation marks inside the block.
+    pub sentence_marks: usize,
+    /// Share of ASCII digits among non-space characters.
+    pub digit_share: f32,
+    /// Phrase lexicon hit.
+    pub hit: Option<Hit>,
+    /// Looks like a date/time line.
+    pub date_like: bool,
+    /// Looks like an image caption with a credit in parentheses.
+    pub caption_like: bool,
+    /// A lone handle, hashtag or URL.
+    pub handle_like: bool,
+}
+
+const SENTENCE_END: &[char] = &[
+    '.', '!', '?', '。', '！', '？', '؟', '۔', '।', '॥', '။', '።', '…', '．',
+];
+const CLOSERS: &[char] = &[
+    '"', '\'', '”', '’', '»', ')', ']', '」', '』', '）', '›', '*',
+];
+
+/// Kinds that end the article when they stand as a header.
+const END_KINDS: &[&str] = &[
+    "related-header",
+    "tags",
+    "source-label",
+    "comments-header",
+    "comments-widget",
+    "editors-picks",
+    "most-read",
+];
+
+/// Longest block, in bytes, that a prefix or contained phrase may mark (longer blocks are prose
+/// that happens to start with the phrase).
+const MAX_PHRASE_BLOCK: usize = 220;
+/// Length statistics look at no more than this many words of a block.
+const MAX_WORDS: usize = 4000;
+/// Stop-word statistics look at no more than this many words of a block.
+const STOP_SAMPLE: usize = 150;
+/// Characters of no-space scripts looked up as per-character stop words, at most.
+const CJK_SAMPLE: usize = 600;
+
+fn script_weight(c: char) -> f32 {
+    match c as u32 {
+        0x4E00..=0x9FFF | 0x3400..=0x4DBF | 0xF900..=0xFAFF | 0x20000..=0x2FA1F => 3.0,
+        0x3040..=0x30FF | 0x31F0..=0x31FF => 2.0,
+        0xAC00..=0xD7AF => 2.0,
+        _ => 1.0,
+    }
+}
+
+fn is_nospace(c: char) -> bool {
+    matches!(c as u32,
+        0x4E00..=0x9FFF | 0x3400..=0x4DBF | 0xF900..=0xFAFF | 0x20000..=0x2FA1F
+        | 0x3040..=0x30FF | 0x31F0..=0x31FF)
+}
+
+/// Compute the features of one block.
+pub fn features(text: &str) -> Features {
+    let lex = lexicon::lexicon();
+    let nlang = lex.langs.len();
+    let mut f = Features {
+        stop_hits: vec![0; nlang],
+        ..Features::default()
+    };
+    // Folded prefix for phrase lookup.
+    let head_end = floor_boundary(text, 420);
+    f.folded = fold(&text[..head_end]);
+    let mut digits = 0usize;
+    let mut weight = 0f32;
+    let mut tok = String::new();
+    for (words, raw) in text.split_whitespace().enumerate() {
+        if words >= MAX_WORDS {
+            // Extrapolate length from the bytes not looked at.
+            let consumed = (raw.as_ptr() as usize).saturating_sub(text.as_ptr() as usize);
+            weight *= text.len() as f32 / consumed.max(1) as f32;
+            break;
+        }
+        f.words += 1;
+        for c in raw.chars() {
+            f.chars += 1;
+            if c.is_ascii() {
+                weight += 1.0;
+                if c.is_ascii_digit() {
+                    digits += 1;
+                } else if matches!(c, '.' | '!' | '?') {
+                    f.sentence_marks += 1;
+                }
+                continue;
+            }
+            weight += script_weight(c);
+            if SENTENCE_END.contains(&c) {
+                f.sentence_marks += 1;
+            }
+            if is_nospace(c) {
+                f.cjk_chars += 1;
+                if f.cjk_chars <= CJK_SAMPLE {
+                    add_mask(&mut f.stop_hits, lex.char_stop_mask(c));
+                }
+            }
+        }
+        // Stop-word density is estimated on the first words of long blocks.
+        if words < STOP_SAMPLE {
+            tok.clear();
+            fold_token(raw, &mut tok);
+            if !tok.is_empty() {
+                let m = lex.stop_mask(&tok);
+                add_mask(&mut f.stop_hits, m & !lex.char_langs);
+            }
+        }
+    }
+    f.weight = weight.max(0.0);
+    f.digit_share = if f.chars == 0 {
+        0.0
+    } else {
+        digits as f32 / f.chars as f32
+    };
+    let trimmed = text.trim_end_matches(|c: char| CLOSERS.contains(&c) || c.is_whitespace());
+    f.sentence_end = trimmed.ends_with(SENTENCE_END);
+    f.hit = lex.lookup(&f.folded).filter(|h| match h.mode {
+        Mode::Whole => true,
+        Mode::Prefix | Mode::Contains => {
+            let limit = if h.kind == "byline" {
+                90
+            } else {
+                MAX_PHRASE_BLOCK
+            };
+            text.len() <= limit || (h.kind == "related-link" && text.len() <= 400)
+        }
+    });
+    f.date_like = f.chars <= 80 && digits >= 4 && f.digit_share >= 0.15 && !text.ends_with('.');
+    f.caption_like = caption_like(text);
+    f.handle_like = f.words == 1
+        && (text.starts_with('@')
+            || text.starts_with('#')
+            || text.starts_with("http://")
+            || text.starts_with("https://")
+            || text.starts_with("www."));
+    f
+}
+
+fn add_mask(hits: &mut [u32], mut m: u32) {
+    while m != 0 {
+        let bit = m.trailing_zeros() as usize;
+        if let Some(h) = hits.get_mut(bit) {
+            *h += 1;
+        }
+        m &= m - 1;
+    }
+}
+
+/// Fold one token for stop-word lookup: trim punctuation, lower case, Arabic variants unified.
+fn fold_token(raw: &str, out: &mut String) {
+    let t = raw.trim_matches(|c: char| !lexicon::is_wordish(c));
+    if t.is_empty() || t.len() > 40 {
+        return;
+    }
+    lexicon::fold_into(t, out);
+}
+
+fn floor_boundary(s: &str, mut i: usize) -> usize {
+    if i >= s.len() {
+        return s.len();
+    }
+    while !s.is_char_boundary(i) {
+        i -= 1;
+    }
+    i
+}
+
+/// A short block ending in a credit in parentheses: `(AFP)`, `(إ.ب.أ)`, `(Reuters/John Doe)`.
+fn caption_like(text: &str) -> bool {
+    if text.len() > 300 || !text.ends_with(')') {
+        return false;
+    }
+    let Some(open) = text.rfind('(') else {
+        return false;
+    };
+    let inner = &text[open + 1..text.len() - 1];
+    let n = inner.chars().count();
+    if n == 0 || n > 30 {
+        return false;
+    }
+    let credit_shape = inner.contains('.')
+        || inner.contains('/')
+        || inner
+            .chars()
+            .filter(|c| c.is_alphabetic())
+            .all(|c| c.is_uppercase());
+    credit_shape && !text[..open].trim_end().ends_with(SENTENCE_END)
+}
+
+/// The classifier's input: the base text, its blocks, which blocks learned frequency marks as
+/// chrome (with the reason), and the document title if the page has one.
+pub struct Input<'a> {
+    /// Base text the blocks point into.
+    pub base: &'a str,
+    /// Blocks in order.
+    pub blocks: &'a [Block],
+    /// Features of each block ([`features`]).
+    pub feats: &'a [Features],
+    /// Learned-chrome reasons per block (`None` = not learned).
+    pub learned: &'a [Option<String>],
+}
+
+/// Classify every block: `None` keeps it, `Some(Strip)` removes it.
+pub fn classify(input: &Input<'_>) -> Vec<Option<Strip>> {
+    let n = input.blocks.len().min(input.feats.len());
+    let feats = &input.feats[..n];
+    let lang = doc_language(feats);
+    let ratios: Vec<f32> = feats.iter().map(|f| stop_ratio(f, lang)).collect();
+    let reference = reference_ratio(feats, &ratios);
+    let classes: Vec<Class> = (0..n)
+        .map(|i| {
+            prose_class(
+                &feats[i],
+                ratios[i],
+                reference,
+                input.blocks[i].dom.as_ref(),
+                input.learned.get(i).is_some_and(|l| l.is_some()),
+            )
+        })
+        .collect();
+    let end_marker: Vec<bool> = feats.iter().map(is_end_marker).collect();
+    let (start, end) = main_run(feats, &classes, &end_marker, lang);
+
+    let mut out: Vec<Option<Strip>> = vec![None; n];
+    let Some((start, end)) = start.zip(end) else {
+        // No prose at all: everything is chrome.
+        for (i, o) in out.iter_mut().enumerate() {
+            *o = Some(outside(&feats[i], input, i, "no run of prose on the page"));
+        }
+        return out;
+    };
+    // HTML: the element holding most of the run's prose is the article; follow it past the run's
+    // gaps (list-shaped and table-shaped articles), and cut what lies outside it.
+    let mut container = article_container(input.blocks, feats, &classes, start, end);
+    let (mut start, mut end) = (start, end);
+    if let Some((id, s, e)) = declared_body(input.blocks, feats, &classes, start, end) {
+        container = Some(id);
+        start = s;
+        end = e;
+    }
+    if let Some(id) = container {
+        let mut i = end + 1;
+        while i < n && !end_marker[i] && in_container(&input.blocks[i], id) {
+            if classes[i] != Class::Bad {
+                end = i;
+            }
+            i += 1;
+        }
+    }
+    let title = find_title(feats, &classes, start);
+    for i in 0..n {
+        if i < start {
+            if Some(i) != title {
+                out[i] = Some(outside(
+                    &feats[i],
+                    input,
+                    i,
+                    "before the article's main text",
+                ));
+            }
+            continue;
+        }
+        if i > end {
+            let mut strip = outside(&feats[i], input, i, "after the end of the article");
+            if strip.kind == "outside-article" {
+                if let Some(m) = (end + 1..i).rev().find(|&k| end_marker[k]) {
+                    let marker = feats[m].hit.map_or("", |h| h.kind);
+                    strip.kind = match marker {
+                        "related-header" | "most-read" | "editors-picks" => "related-teaser",
+                        "comments-header" | "comments-widget" => "comments",
+                        _ => "outside-article",
+                    };
+                    strip.reason = format!("after the \"{marker}\" marker that ends the article");
+                }
+            }
+            out[i] = Some(strip);
+            continue;
+        }
+        if let Some(id) = container {
+            if classes[i] != Class::Good && !in_container(&input.blocks[i], id) {
+                out[i] = Some(Strip {
+                    kind: "outside-article",
+                    reason: "outside the element holding the article's text".into(),
+                });
+                continue;
+            }
+        }
+        out[i] = inside(&feats[i], classes[i], input, i);
+    }
+    // A block repeating a kept block (the title printed twice) goes.
+    let mut seen: HashSet<&str> = HashSet::new();
+    let first_kept = (0..n).find(|&i| out[i].is_none());
+    for i in 0..n {
+        if let (Some(t), Some(strip)) = (title, out[i].as_mut()) {
+            if i != t && feats[t].folded == feats[i].folded {
+                strip.kind = "duplicate-title";
+                strip.reason = "repeats the headline".into();
+            }
+            continue;
+        }
+        if out[i].is_some() {
+            continue;
+        }
+        let key = lexicon::trim_marks(&feats[i].folded);
+        if key.is_empty() {
+            continue;
+        }
+        if !seen.insert(key) {
+            let kind = if first_kept.is_some_and(|t| feats[t].folded == feats[i].folded) {
+                "duplicate-title"
+            } else {
+                "duplicate-block"
+            };
+            out[i] = Some(Strip {
+                kind,
+                reason: "repeats a block kept earlier".into(),
+            });
+        }
+    }
+    out
+}
+
+/// The element the page declares as its article body (`itemprop="articleBody"`), when it holds
+/// enough text to be the article: `(id, first block, last block)`.
+fn declared_body(
+    blocks: &[Block],
+    feats: &[Features],
+    classes: &[Class],
+    start: usize,
+    end: usize,
+) -> Option<(u32, usize, usize)> {
+    let mut bodies: lexicon::FastMap<u32, (f32, usize, usize)> = lexicon::FastMap::default();
+    for (i, b) in blocks.iter().enumerate() {
+        let Some(id) = b.dom.as_ref().and_then(|d| d.article_body) else {
+            continue;
+        };
+        if classes[i] == Class::Bad {
+            continue;
+        }
+        let e = bodies.entry(id).or_insert((0.0, i, i));
+        e.0 += feats[i].weight;
+        e.2 = i;
+    }
+    let (id, (w, s, e)) = bodies
+        .into_iter()
+        .max_by(|a, b| a.1 .0.total_cmp(&b.1 .0))?;
+    let run: f32 = (start..=end)
+        .filter(|&i| classes[i] == Class::Good)
+        .map(|i| feats[i].weight)
+        .sum();
+    (w >= 150.0 && w >= 0.3 * run).then_some((id, s, e))
+}
+
+fn in_container(b: &Block, id: u32) -> bool {
+    b.dom.as_ref().is_some_and(|d| d.path.contains(&id))
+}
+
+/// The deepest element holding at least 3/4 of the long prose of the run `start..=end` (HTML
+/// only).
+fn article_container(
+    blocks: &[Block],
+    feats: &[Features],
+    classes: &[Class],
+    start: usize,
+    end: usize,
+) -> Option<u32> {
+    let mut total = 0f32;
+    let mut prose = 0usize;
+    // id → (prose weight, depth, prose blocks)
+    let mut weight: lexicon::FastMap<u32, (f32, usize, usize)> = lexicon::FastMap::default();
+    for i in start..=end {
+        let w = match classes[i] {
+            Class::Good => feats[i].weight,
+            Class::Near => feats[i].weight * 0.5,
+            _ => continue,
+        };
+        let dom = blocks[i].dom.as_ref()?;
+        total += w;
+        prose += 1;
+        for (depth, id) in dom.path.iter().enumerate() {
+            let e = weight.entry(*id).or_insert((0.0, depth, 0));
+            e.0 += w;
+            e.2 += 1;
+        }
+    }
+    if total <= 0.0 {
+        return None;
+    }
+    // The container must hold several of the run's prose blocks (not be one paragraph).
+    let min_blocks = prose.min(2);
+    weight
+        .into_iter()
+        .filter(|(_, (w, _, n))| *w >= 0.75 * total && *n >= min_blocks)
+        .max_by_key(|(_, (_, depth, _))| *depth)
+        .map(|(id, _)| id)
+}
+
+/// Strip decision for a block outside the main run.
+fn outside(f: &Features, input: &Input<'_>, i: usize, where_: &str) -> Strip {
+    if let Some(reason) = input.learned.get(i).and_then(|l| l.clone()) {
+        return Strip {
+            kind: "learned-chrome",
+            reason,
+        };
+    }
+    if let Some(h) = f.hit {
+        return Strip {
+            kind: h.kind,
+            reason: format!("phrase \"{}\" ({}), {where_}", h.phrase, h.lang),
+        };
+    }
+    if let Some(dom) = &input.blocks[i].dom {
+        if let Some(neg) = &dom.negative {
+            return Strip {
+                kind: "navigation",
+                reason: format!("{neg}, {where_}"),
+            };
+        }
+        if dom.link_density() > 0.5 {
+            return Strip {
+                kind: "link-list",
+                reason: format!("{:.0}% link text, {where_}", dom.link_density() * 100.0),
+            };
+        }
+    }
+    if f.date_like {
+        return Strip {
+            kind: "dateline",
+            reason: format!("date/time line, {where_}"),
+        };
+    }
+    Strip {
+        kind: "outside-article",
+        reason: where_.to_string(),
+    }
+}
+
+/// Decision for a block inside the main run.
+fn inside(f: &Features, class: Class, input: &Input<'_>, i: usize) -> Option<Strip> {
+    if let Some(reason) = input.learned.get(i).and_then(|l| l.clone()) {
+        if class != Class::Good {
+            return Some(Strip {
+                kind: "learned-chrome",
+                reason,
+            });
+        }
+    }
+    if let Some(h) = f.hit {
+        return Some(Strip {
+            kind: h.kind,
+            reason: format!("phrase \"{}\" ({})", h.phrase, h.lang),
+        });
+    }
+    if matches!(class, Class::Good | Class::Near) {
+        return None;
+    }
+    if let Some(dom) = &input.blocks[i].dom {
+        if let Some(neg) = &dom.negative {
+            if class == Class::Bad {
+                return Some(Strip {
+                    kind: "navigation",
+                    reason: neg.clone(),
+                });
+            }
+        }
+        if dom.link_density() > 0.5 {
+            return Some(Strip {
+                kind: "related-link",
+                reason: format!("{:.0}% link text", dom.link_density() * 100.0),
+            });
+        }
+    }
+    if f.caption_like {
+        return Some(Strip {
+            kind: "image-caption",
+            reason: "ends with a photo credit in parentheses".into(),
+        });
+    }
+    if f.date_like {
+        return Some(Strip {
+            kind: "dateline",
+            reason: "date/time line".into(),
+        });
+    }
+    if f.handle_like {
+        return Some(Strip {
+            kind: "social-handle",
+            reason: "a lone handle, hashtag or link".into(),
+        });
+    }
+    None
+}
+
+fn is_end_marker(f: &Features) -> bool {
+    match f.hit {
+        Some(h) => {
+            END_KINDS.contains(&h.kind)
+                && (h.mode == Mode::Whole
+                    || matches!(h.kind, "tags" | "source-label" | "comments-widget"))
+        }
+        None => false,
+    }
+}
+
+/// The document's language: the stop-word list with the most hits (ties and too few hits → none,
+/// and the per-script fallback uses punctuation and length only).
+fn doc_language(feats: &[Features]) -> Option<usize> {
+    let lex = lexicon::lexicon();
+    let n = lex.langs.len();
+    let mut total = vec![0u64; n];
+    let mut cjk = 0u64;
+    let mut words = 0u64;
+    for f in feats.iter().filter(|f| f.words >= 4 || f.cjk_chars >= 10) {
+        for (t, h) in total.iter_mut().zip(&f.stop_hits) {
+            *t += u64::from(*h);
+        }
+        cjk += f.cjk_chars.min(CJK_SAMPLE) as u64;
+        words += f.words.min(STOP_SAMPLE) as u64;
+    }
+    let mut best: Option<(usize, f64)> = None;
+    for (bit, t) in total.iter().enumerate() {
+        let per_char = lex.char_langs & (1 << bit) != 0;
+        let denom = if per_char { cjk } else { words };
+        if denom == 0 {
+            continue;
+        }
+        let share = *t as f64 / denom as f64;
+        if best.is_none_or(|(_, s)| share > s) {
+            best = Some((bit, share));
+        }
+    }
+    best.filter(|(_, s)| *s >= 0.04).map(|(b, _)| b)
+}
+
+fn stop_ratio(f: &Features, lang: Option<usize>) -> f32 {
+    let Some(bit) = lang else { return 0.0 };
+    let lex = lexicon::lexicon();
+    let hits = f.stop_hits.get(bit).copied().unwrap_or(0) as f32;
+    let denom = if lex.char_langs & (1 << bit) != 0 {
+        f.cjk_chars.min(CJK_SAMPLE)
+    } else {
+        f.words.min(STOP_SAMPLE)
+    };
+    if denom == 0 {
+        0.0
+    } else {
+        hits / denom as f32
+    }
+}
+
+/// Typical stop-word density of this page's prose: the weighted mean over long blocks.
+fn reference_ratio(feats: &[Features], ratios: &[f32]) -> f32 {
+    let mut num = 0f32;
+    let mut den = 0f32;
+    for (f, r) in feats.iter().zip(ratios) {
+        if f.weight >= 200.0 && f.hit.is_none() {
+            num += r * f.weight;
+            den += f.weight;
+        }
+    }
+    if den == 0.0 {
+        0.0
+    } else {
+        num / den
+    }
+}
+
+fn prose_class(
+    f: &Features,
+    ratio: f32,
+    reference: f32,
+    dom: Option<&super::blocks::DomHints>,
+    learned: bool,
+) -> Class {
+    if learned || f.hit.is_some() || f.handle_like {
+        return Class::Bad;
+    }
+    let link = dom.map_or(0.0, |d| d.link_density());
+    if link > 0.5 {
+        return Class::Bad;
+    }
+    // Stop-word check against the page's own prose; pages with no list pass on punctuation.
+    let stop_ok = reference <= 0.0 || ratio >= 0.45 * reference;
+    let stop_strong = reference <= 0.0 || ratio >= 0.7 * reference;
+    let mut class = if f.weight >= 150.0 && stop_ok && (f.sentence_marks > 0 || f.weight >= 300.0) {
+        Class::Good
+    } else if f.weight >= 50.0 && stop_ok && (f.sentence_end || (stop_strong && f.weight >= 100.0))
+    {
+        Class::Near
+    } else {
+        Class::Short
+    };
+    if link > 0.3 && class == Class::Good {
+        class = Class::Near;
+    }
+    if let Some(d) = dom {
+        if d.negative.is_some() && !d.positive {
+            class = match class {
+                Class::Good => Class::Near,
+                _ => Class::Bad,
+            };
+        }
+    }
+    class
+}
+
+/// Find the main run of prose: `(first, last)` block indices, inclusive.
+fn main_run(
+    feats: &[Features],
+    classes: &[Class],
+    end_marker: &[bool],
+    _lang: Option<usize>,
+) -> (Option<usize>, Option<usize>) {
+    const MAX_GAP: usize = 5;
+    // Share of a cluster's content words already in the article for it to count as the same
+    // article (measured: a continuation after a "Related" box ≈ 0.25–0.4, an unrelated article
+    // from the same site ≈ 0.1).
+    const CONTINUES: f32 = 0.2;
+    // Clusters: (start, end, value, ends_at_marker)
+    // (start, end, value, has a Good block)
+    let mut all: Vec<(usize, usize, f32, bool)> = Vec::new();
+    let mut cur: Option<(usize, usize, f32, bool)> = None;
+    let mut gap = 0usize;
+    let close = |cur: &mut Option<(usize, usize, f32, bool)>, all: &mut Vec<_>| {
+        if let Some(c) = cur.take() {
+            all.push(c);
+        }
+    };
+    for i in 0..classes.len() {
+        if end_marker[i] {
+            close(&mut cur, &mut all);
+            gap = 0;
+            continue;
+        }
+        match classes[i] {
+            Class::Good | Class::Near => {
+                let v = if classes[i] == Class::Good {
+                    feats[i].weight
+                } else {
+                    feats[i].weight * 0.5
+                };
+                match &mut cur {
+                    Some(c) => {
+                        c.1 = i;
+                        c.2 += v;
+                        c.3 |= classes[i] == Class::Good;
+                    }
+                    None => cur = Some((i, i, v, classes[i] == Class::Good)),
+                }
+                gap = 0;
+            }
+            Class::Short | Class::Bad => {
+                if cur.is_some() {
+                    gap += if classes[i] == Class::Bad { 2 } else { 1 };
+                    if gap > MAX_GAP {
+                        close(&mut cur, &mut all);
+                        gap = 0;
+                    }
+                }
+            }
+        }
+    }
+    close(&mut cur, &mut all);
+    // Clusters seeded by long prose; on pages without any, clusters of shorter prose.
+    let any_good = all.iter().any(|c| c.3);
+    let clusters: Vec<(usize, usize, f32)> = all
+        .into_iter()
+        .filter(|c| c.3 || !any_good)
+        .map(|c| (c.0, c.1, c.2))
+        .collect();
+    if clusters.is_empty() {
+        return (None, None);
+    }
+    let max = clusters.iter().map(|c| c.2).fold(0f32, f32::max);
+    let Some(m) = clusters.iter().position(|c| c.2 >= 0.4 * max) else {
+        return (None, None);
+    };
+    let (mut start, mut end, value) = clusters[m];
+    let mut vocab = vocabulary(feats, start, end);
+    // Comments discuss the article, so vocabulary cannot tell them apart: never cross them.
+    let comment_between = |a: usize, b: usize| {
+        (a..b).any(|i| {
+            end_marker[i]
+                && feats[i]
+                    .hit
+                    .is_some_and(|h| matches!(h.kind, "comments-header" | "comments-widget"))
+        })
+    };
+    // Extend forward.
+    for c in &clusters[m + 1..] {
+        let marker_between = (end + 1..c.0).any(|i| end_marker[i]);
+        let gap = c.0 - end - 1;
+        let overlap = overlap(&vocab, feats, c.0, c.1);
+        let joins = if comment_between(end + 1, c.0) {
+            false
+        } else if marker_between {
+            overlap >= CONTINUES && gap <= 10
+        } else {
+            (gap <= 8 && (c.2 >= 0.15 * value || overlap >= CONTINUES)) || overlap >= 0.35
+        };
+        if !joins {
+            break;
+        }
+        vocab.extend(vocabulary(feats, c.0, c.1));
+        end = c.1;
+    }
+    // Extend backward.
+    for c in clusters[..m].iter().rev() {
+        let marker_between = (c.1 + 1..start).any(|i| end_marker[i]);
+        let gap = start - c.1 - 1;
+        let overlap = overlap(&vocab, feats, c.0, c.1);
+        let joins = if marker_between {
+            overlap >= CONTINUES && gap <= 10
+        } else {
+            gap <= 4 || overlap >= CONTINUES
+        };
+        if !joins {
+            break;
+        }
+        vocab.extend(vocabulary(feats, c.0, c.1));
+        start = c.0;
+    }
+    (Some(start), Some(end))
+}
+
+/// Content words (folded, four characters or more) of blocks `s..=e`.
+type Vocab = HashSet<u64, std::hash::BuildHasherDefault<lexicon::FastHasher>>;
+
+fn vocabulary(feats: &[Features], s: usize, e: usize) -> Vocab {
+    let mut v = Vocab::default();
+    for f in &feats[s..=e] {
+        for w in content_words(&f.folded) {
+            v.insert(xxhash_rust::xxh3::xxh3_64(w.as_bytes()));
+        }
+    }
+    v
+}
+
+fn content_words(folded: &str) -> impl Iterator<Item = &str> {
+    let lex = lexicon::lexicon();
+    folded
+        .split(|c: char| !lexicon::is_wordish(c))
+        .filter(move |w| w.chars().count() >= 4 && lex.stop_mask(w) == 0)
+}
+
+/// Share of the content words of blocks `s..=e` found in `vocab`.
+fn overlap(vocab: &Vocab, feats: &[Features], s: usize, e: usize) -> f32 {
+    let mut hit = 0usize;
+    let mut all = 0usize;
+    for f in &feats[s..=e] {
+        for w in content_words(&f.folded) {
+            all += 1;
+            if vocab.contains(&xxhash_rust::xxh3::xxh3_64(w.as_bytes())) {
+                hit += 1;
+            }
+        }
+    }
+    if all == 0 {
+        0.0
+    } else {
+        hit as f32 / all as f32
+    }
+}
+
+/// The headline: the nearest heading-like block before the main run, skipping datelines,
+/// captions and phrase-marked chrome; if the same line appears just before it, the first copy.
+fn find_title(feats: &[Features], classes: &[Class], start: usize) -> Option<usize> {
+    let mut i = start;
+    let mut steps = 0;
+    while i > 0 && steps < 6 {
+        i -= 1;
+        steps += 1;
+        let f = &feats[i];
+        if f.hit.is_some() || f.date_like || f.caption_like || f.handle_like {
+            continue;
+        }
+        if classes[i] == Class::Bad {
+            return None;
+        }
+        let heading = f.weight >= 12.0
+            && f.words <= 30
+            && f.chars <= 250
+            && !f.folded.ends_with('.')
+            && classes[i] != Class::Good;
+        if !heading {
+            return None;
+        }
+        // An identical copy just before: keep the first, the later one is the duplicate.
+        let mut first = i;
+        for j in (i.saturating_sub(3)..i).rev() {
+            if feats[j].folded == f.folded {
+                first = j;
+            }
+        }
+        return Some(first);
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::boilerplate::blocks::text_blocks;
+
+    fn run(text: &str) -> Vec<Option<Strip>> {
+        let blocks = text_blocks(text);
+        let learned = vec![None; blocks.len()];
+        let feats: Vec<Features> = blocks.iter().map(|b| features(b.text(text))).collect();
+        classify(&Input {
+            base: text,
+            blocks: &blocks,
+            feats: &feats,
+            learned: &learned,
+        })
+    }
+
+    #[test]
+    fn features_see_arabic_and_cjk_sentence_marks() {
+        assert!(features("هل هذا صحيح؟").sentence_end);
+        assert!(features("这是一个句子。").sentence_end);
+        assert!(features("He said “yes.”").sentence_end);
+        assert!(!features("Breaking news headline").sentence_end);
+    }
+
+    #[test]
+    fn captions_and_dates_are_recognised() {
+        assert!(
+            features("وزير الدفاع الأميركي لويد أوستن (يسار) ونظيره الروسي (إ.ب.أ)").caption_like
+        );
+        assert!(features("The minister arrives (AFP)").caption_like);
+        assert!(!features("The vote was held in 2019 (see below).").caption_like);
+        assert!(features("الجمعة - 12 شوال 1443 هـ - 13 مايو 2022 مـ").date_like);
+    }
+
+    #[test]
+    fn navigation_before_and_teasers_after_the_article_go() {
+        let body = "The council met on Tuesday to discuss the closure of the old bridge, which has been in poor repair for years and which the engineers say is no longer safe for heavy traffic.";
+        let text = format!(
+            "Home\nWorld\nSports\nBridge to close for repairs\n{body}\n{body} It was a long meeting.\nRelated\nAnother story about something else entirely\n"
+        );
+        let out = run(&text);
+        assert!(out[0].is_some() && out[1].is_some() && out[2].is_some());
+        assert!(out[3].is_none(), "the headline is kept");
+        assert!(out[4].is_none() && out[5].is_none());
+        assert_eq!(out[6].as_ref().unwrap().kind, "related-header");
+        assert!(out[7].is_some());
+    }
+}

@@ -8,3 +8,6 @@ mod cli;
 mod core;
 // Boilerplate stripping: seeds, golden files, bad input, invariants.
 mod boilerplate;
+// The gRPC service end to end: every RPC, streams, limits, health, reflection, metrics,
+// shutdown, the --remote CLI client and the Python/Scrapy client (pytest).
+mod service;

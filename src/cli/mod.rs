@@ -9,6 +9,7 @@ pub mod audit;
 pub mod clean;
 pub mod dedup;
 pub mod fingerprint;
+pub mod remote;
 pub mod serve;
 
 /// Boilerplate stripping and near-duplicate detection for news text.

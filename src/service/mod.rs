@@ -1,4 +1,438 @@
-//! gRPC handlers: validate → convert → call the engine → convert back. The only module that
-//! touches proto types.
+//! gRPC handlers: validate → convert → call the engine → convert back. The only module (with
+//! the client side in `cli::remote`) that touches proto types.
 //!
-//! Placeholder until the service lands.
+//! Engine calls are synchronous CPU work: they run on tokio's blocking pool, at most
+//! `limits.max_inflight` at once (a semaphore; further calls wait, inside their deadline). No
+//! lock is held across an `.await`: the engine locks inside its own synchronous calls.
+
+pub mod convert;
+pub mod metrics;
+pub mod status;
+
+use std::pin::Pin;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use tokio::sync::{mpsc, watch, Semaphore};
+use tokio_stream::wrappers::ReceiverStream;
+use tonic::{Code, Request, Response, Status, Streaming};
+
+use crate::config::{Config, Limits};
+use crate::engine::Engine;
+use crate::proto;
+use crate::proto::near_dup_server::NearDup;
+
+pub use metrics::Metrics;
+
+/// The NearDup service: a cheap, cloneable handle.
+#[derive(Debug, Clone)]
+pub struct NearDupService {
+    inner: Arc<Inner>,
+}
+
+#[derive(Debug)]
+struct Inner {
+    engine: Engine,
+    limits: Limits,
+    request_timeout: Duration,
+    /// Permits for engine calls running at once (the bounded blocking pool).
+    pool: Arc<Semaphore>,
+    /// Permits for open CheckStream calls; refused (not queued) when none is left.
+    streams: Arc<Semaphore>,
+    metrics: Arc<Metrics>,
+    /// Turns true when the server starts draining: open streams stop taking requests.
+    draining: watch::Receiver<bool>,
+}
+
+impl NearDupService {
+    /// A service over `engine` with the limits and timeouts of `config`. `draining` turns true
+    /// when the server shuts down.
+    pub fn new(
+        engine: Engine,
+        config: &Config,
+        metrics: Arc<Metrics>,
+        draining: watch::Receiver<bool>,
+    ) -> Self {
+        let limits = config.limits;
+        NearDupService {
+            inner: Arc::new(Inner {
+                engine,
+                limits,
+                request_timeout: config.request_timeout,
+                pool: Arc::new(Semaphore::new(limits.max_inflight)),
+                streams: Arc::new(Semaphore::new(limits.max_check_streams)),
+                metrics,
+                draining,
+            }),
+        }
+    }
+
+    /// When the call must be answered: the caller's `grpc-timeout`, capped by the server's
+    /// `request_timeout` for unary calls (streams only have the caller's).
+    fn deadline<T>(&self, request: &Request<T>, unary: bool) -> Option<Instant> {
+        let now = Instant::now();
+        let client = request
+            .metadata()
+            .get("grpc-timeout")
+            .and_then(|v| v.to_str().ok())
+            .and_then(parse_grpc_timeout)
+            .map(|d| now + d);
+        let server = unary.then(|| now + self.inner.request_timeout);
+        match (client, server) {
+            (Some(c), Some(s)) => Some(c.min(s)),
+            (c, s) => c.or(s),
+        }
+    }
+
+    /// Run one engine call on the bounded blocking pool, inside the deadline.
+    async fn run_engine<T, F>(&self, deadline: Option<Instant>, work: F) -> Result<T, Status>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Engine) -> crate::Result<T> + Send + 'static,
+    {
+        let pool = self.inner.pool.clone();
+        let engine = self.inner.engine.clone();
+        let call = async move {
+            let permit = pool
+                .acquire_owned()
+                .await
+                .map_err(|_| Status::unavailable("server is shutting down"))?;
+            // Work the caller has stopped waiting for is not started.
+            if deadline.is_some_and(|d| Instant::now() >= d) {
+                return Err(deadline_exceeded());
+            }
+            // The permit moves into the blocking task: if the caller gives up, the work still
+            // finishes (check-and-insert stays atomic) and the pool stays bounded.
+            let joined = tokio::task::spawn_blocking(move || {
+                let _permit = permit;
+                work(&engine)
+            })
+            .await;
+            match joined {
+                Ok(result) => result.map_err(Status::from),
+                Err(err) => {
+                    tracing::error!(error = %err, "engine task failed");
+                    Err(Status::internal("engine task failed; see the server log"))
+                }
+            }
+        };
+        match deadline {
+            None => call.await,
+            Some(deadline) => tokio::time::timeout_at(deadline.into(), call)
+                .await
+                .unwrap_or_else(|_| Err(deadline_exceeded())),
+        }
+    }
+
+    /// One check, as used by Check and by each CheckStream request.
+    async fn check_one(
+        &self,
+        req: proto::CheckRequest,
+        deadline: Option<Instant>,
+    ) -> Result<proto::CheckResponse, Status> {
+        let input = convert::check_request(req, &self.inner.limits)?;
+        let convert::CheckInput {
+            namespace,
+            document,
+            options,
+            return_clean,
+        } = input;
+        let bytes = document.content_len();
+        tracing::debug!(namespace = %namespace, id = %document.id, bytes, "check");
+        let outcome = self
+            .run_engine(deadline, move |engine| {
+                engine.check(&namespace, document, &options)
+            })
+            .await?;
+        self.inner
+            .metrics
+            .document(bytes, outcome.duplicate_of.is_some(), outcome.inserted);
+        Ok(convert::check_response(outcome, return_clean))
+    }
+
+    fn observe<T>(&self, method: &'static str, started: Instant, result: &Result<T, Status>) {
+        let code = match result {
+            Ok(_) => Code::Ok,
+            Err(status) => {
+                tracing::debug!(method, code = ?status.code(), message = status.message(), "refused");
+                status.code()
+            }
+        };
+        self.inner.metrics.observe(method, code, started);
+    }
+}
+
+fn deadline_exceeded() -> Status {
+    Status::deadline_exceeded("the deadline passed before the answer was ready")
+}
+
+/// Parse a `grpc-timeout` header value: up to 8 digits and a unit (H, M, S, m, u, n).
+pub fn parse_grpc_timeout(value: &str) -> Option<Duration> {
+    let (digits, unit) = value.split_at(value.len().checked_sub(1)?);
+    if digits.is_empty() || digits.len() > 8 || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let n: u64 = digits.parse().ok()?;
+    Some(match unit {
+        "H" => Duration::from_secs(n.checked_mul(3600)?),
+        "M" => Duration::from_secs(n.checked_mul(60)?),
+        "S" => Duration::from_secs(n),
+        "m" => Duration::from_millis(n),
+        "u" => Duration::from_micros(n),
+        "n" => Duration::from_nanos(n),
+        _ => return None,
+    })
+}
+
+/// Rewrite tonic's message-size refusals (`OUT_OF_RANGE "decoded message length too large"`,
+/// `RESOURCE_EXHAUSTED "size limit ... exceeded while decompressing"`) as `RESOURCE_EXHAUSTED`
+/// naming the limit; any other status is returned unchanged.
+pub fn message_limit_status(status: Status) -> Status {
+    let message = status.message();
+    let size_error = message.starts_with("Error, decoded message length too large")
+        || message.starts_with("Error decompressing: size limit");
+    if !size_error {
+        return status;
+    }
+    let numbers: Vec<&str> = message
+        .split(|c: char| !c.is_ascii_digit())
+        .filter(|s| !s.is_empty())
+        .collect();
+    let text = match numbers.as_slice() {
+        [found, limit] => format!(
+            "request message is {found} bytes, over the limit of {limit} (max_message_bytes)"
+        ),
+        [limit] => format!(
+            "request message decompresses to more than {limit} bytes, over the limit (max_message_bytes)"
+        ),
+        _ => format!("request message is over the limit max_message_bytes: {message}"),
+    };
+    Status::resource_exhausted(text)
+}
+
+/// The response stream of CheckStream.
+pub type CheckStreamResponses =
+    Pin<Box<dyn tokio_stream::Stream<Item = Result<proto::CheckResponse, Status>> + Send>>;
+
+#[tonic::async_trait]
+impl NearDup for NearDupService {
+    async fn check(
+        &self,
+        request: Request<proto::CheckRequest>,
+    ) -> Result<Response<proto::CheckResponse>, Status> {
+        let started = Instant::now();
+        let deadline = self.deadline(&request, true);
+        let result = self
+            .check_one(request.into_inner(), deadline)
+            .await
+            .map(Response::new);
+        self.observe("Check", started, &result);
+        result
+    }
+
+    type CheckStreamStream = CheckStreamResponses;
+
+    async fn check_stream(
+        &self,
+        request: Request<Streaming<proto::CheckRequest>>,
+    ) -> Result<Response<Self::CheckStreamStream>, Status> {
+        let limit = self.inner.limits.max_check_streams;
+        let Ok(permit) = self.inner.streams.clone().try_acquire_owned() else {
+            let refused = Err(Status::resource_exhausted(format!(
+                "too many CheckStream calls open: the limit is {limit} (max_check_streams); retry later"
+            )));
+            self.observe("CheckStream", Instant::now(), &refused);
+            return refused;
+        };
+        let deadline = self.deadline(&request, false);
+        let mut input = request.into_inner();
+        let (tx, rx) = mpsc::channel(self.inner.limits.stream_buffer);
+        let this = self.clone();
+        let mut draining = self.inner.draining.clone();
+        tokio::spawn(async move {
+            let _permit = permit;
+            let _open = this.inner.metrics.stream_opened();
+            let expired = async {
+                match deadline {
+                    Some(d) => tokio::time::sleep_until(d.into()).await,
+                    None => std::future::pending().await,
+                }
+            };
+            tokio::pin!(expired);
+            loop {
+                let next = tokio::select! {
+                    biased;
+                    _ = draining.wait_for(|d| *d) => Err(Status::unavailable(
+                        "server is shutting down; resend the requests that got no response",
+                    )),
+                    _ = &mut expired => Err(deadline_exceeded()),
+                    next = input.message() => next.map_err(message_limit_status),
+                };
+                let req = match next {
+                    Ok(Some(req)) => req,
+                    Ok(None) => break,
+                    Err(status) => {
+                        let _ = tx.send(Err(status)).await;
+                        break;
+                    }
+                };
+                let started = Instant::now();
+                let result = this.check_one(req, deadline).await;
+                this.observe("CheckStream", started, &result);
+                let item = match result {
+                    Ok(resp) => Ok(resp),
+                    // A refused request gets its own error response; the stream goes on.
+                    Err(status) if is_item_error(status.code()) => Ok(item_error_response(status)),
+                    Err(status) => {
+                        let _ = tx.send(Err(status)).await;
+                        break;
+                    }
+                };
+                // Bounded channel: a slow reader stops us reading more requests.
+                if tx.send(item).await.is_err() {
+                    break; // the caller went away
+                }
+            }
+        });
+        Ok(Response::new(Box::pin(ReceiverStream::new(rx))))
+    }
+
+    async fn clean(
+        &self,
+        request: Request<proto::CleanRequest>,
+    ) -> Result<Response<proto::CleanResponse>, Status> {
+        let started = Instant::now();
+        let deadline = self.deadline(&request, true);
+        let result = async {
+            let (namespace, document, format) =
+                convert::clean_request(request.into_inner(), &self.inner.limits)?;
+            let cleaned = self
+                .run_engine(deadline, move |engine| {
+                    engine.clean(&namespace, &document, format)
+                })
+                .await?;
+            Ok(Response::new(convert::clean_response(cleaned)))
+        }
+        .await;
+        self.observe("Clean", started, &result);
+        result
+    }
+
+    async fn delete(
+        &self,
+        request: Request<proto::DeleteRequest>,
+    ) -> Result<Response<proto::DeleteResponse>, Status> {
+        let started = Instant::now();
+        let deadline = self.deadline(&request, true);
+        let result = async {
+            let (namespace, id) =
+                convert::delete_request(request.into_inner(), &self.inner.limits)?;
+            let deleted = self
+                .run_engine(deadline, move |engine| engine.delete(&namespace, &id))
+                .await?;
+            Ok(Response::new(proto::DeleteResponse { deleted }))
+        }
+        .await;
+        self.observe("Delete", started, &result);
+        result
+    }
+
+    async fn stats(
+        &self,
+        request: Request<proto::StatsRequest>,
+    ) -> Result<Response<proto::StatsResponse>, Status> {
+        let started = Instant::now();
+        let deadline = self.deadline(&request, true);
+        let result = async {
+            let namespace = convert::stats_request(request.into_inner(), &self.inner.limits)?;
+            let stats = self
+                .run_engine(deadline, move |engine| {
+                    Ok(engine.stats(namespace.as_deref()))
+                })
+                .await?;
+            Ok(Response::new(convert::stats_response(stats)))
+        }
+        .await;
+        self.observe("Stats", started, &result);
+        result
+    }
+
+    async fn echo(
+        &self,
+        request: Request<proto::EchoRequest>,
+    ) -> Result<Response<proto::EchoResponse>, Status> {
+        let started = Instant::now();
+        let proto::EchoRequest { payload } = request.into_inner();
+        let result = Ok(Response::new(proto::EchoResponse { payload }));
+        self.observe("Echo", started, &result);
+        result
+    }
+}
+
+/// Codes that refuse one streamed request without ending the stream: the caller's mistakes.
+fn is_item_error(code: Code) -> bool {
+    matches!(
+        code,
+        Code::InvalidArgument | Code::ResourceExhausted | Code::AlreadyExists | Code::NotFound
+    )
+}
+
+fn item_error_response(status: Status) -> proto::CheckResponse {
+    proto::CheckResponse {
+        error: Some(proto::ItemError {
+            code: status.code() as i32,
+            message: status.message().to_string(),
+        }),
+        ..Default::default()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::Error;
+
+    #[test]
+    fn item_errors_carry_the_unary_code() {
+        let resp = item_error_response(Status::from(Error::TooLarge {
+            field: "document.text",
+            limit: 1,
+            actual: 2,
+        }));
+        let err = resp.error.unwrap_or_default();
+        assert_eq!(err.code, Code::ResourceExhausted as i32);
+        assert!(err.message.contains("document.text"));
+        assert!(is_item_error(Code::InvalidArgument));
+        assert!(!is_item_error(Code::DeadlineExceeded));
+    }
+
+    #[test]
+    fn grpc_timeout_values() {
+        assert_eq!(parse_grpc_timeout("5S"), Some(Duration::from_secs(5)));
+        assert_eq!(parse_grpc_timeout("250m"), Some(Duration::from_millis(250)));
+        assert_eq!(parse_grpc_timeout("1H"), Some(Duration::from_secs(3600)));
+        assert_eq!(parse_grpc_timeout("7u"), Some(Duration::from_micros(7)));
+        assert_eq!(parse_grpc_timeout(""), None);
+        assert_eq!(parse_grpc_timeout("S"), None);
+        assert_eq!(parse_grpc_timeout("123456789S"), None);
+        assert_eq!(parse_grpc_timeout("5x"), None);
+        assert_eq!(parse_grpc_timeout("-5S"), None);
+    }
+
+    #[test]
+    fn message_limit_statuses_are_rewritten() {
+        let s = message_limit_status(Status::out_of_range(
+            "Error, decoded message length too large: found 5000 bytes, the limit is: 4096 bytes",
+        ));
+        assert_eq!(s.code(), Code::ResourceExhausted);
+        assert!(s
+            .message()
+            .contains("5000 bytes, over the limit of 4096 (max_message_bytes)"));
+        let s = message_limit_status(Status::resource_exhausted(
+            "Error decompressing: size limit, of 4096 bytes, exceeded while decompressing message",
+        ));
+        assert!(s.message().contains("4096") && s.message().contains("max_message_bytes"));
+        let other = message_limit_status(Status::out_of_range("something else"));
+        assert_eq!(other.message(), "something else");
+    }
+}

@@ -193,7 +193,7 @@ impl NamespaceIndex {
             vcfg.common_clusters > 0 && self.shingle_df.df(k as u64) >= vcfg.common_clusters
         };
         let mut banded = Vec::new();
-        let keys = if self.cfg.signature_from_sketch {
+        let keys = if self.cfg.signature_from_sketch || f.signature.is_empty() {
             let rare: Vec<u64> = f
                 .sketch
                 .iter()
@@ -325,7 +325,11 @@ impl NamespaceIndex {
             exact: f.exact,
             alive: true,
             sketch: f.sketch.clone().into_boxed_slice(),
-            numbers: f.numbers.clone().into_boxed_slice(),
+            numbers: if self.cfg.verify.guard_min_numbers > 0 {
+                f.numbers.clone().into_boxed_slice()
+            } else {
+                Box::new([])
+            },
         });
         self.by_id.insert(id.into(), slot);
         self.live += 1;

@@ -72,33 +72,59 @@ impl DocFreq {
     /// Inverse document frequency of a feature.
     #[inline]
     pub fn idf(&self, h: u64) -> f32 {
-        if self.docs == 0 {
-            return 1.0;
+        (self.idf_fn())(h)
+    }
+
+    /// The idf function under the current counts (ln(N + 1) computed once).
+    pub fn idf_fn(&self) -> impl Fn(u64) -> f32 + '_ {
+        let ln_n = if self.docs == 0 {
+            None
+        } else {
+            Some((self.docs as f32 + 1.0).ln())
+        };
+        move |h| match ln_n {
+            None => 1.0,
+            Some(ln_n) => ln_n - ln1p_count(self.df(h)) + 1.0,
         }
-        ((self.docs as f32 + 1.0) / (self.df(h) as f32 + 1.0)).ln() + 1.0
     }
 }
 
-/// Simhash of token hashes, each occurrence weighted by `weight(hash)`.
-pub fn simhash_weighted(tokens: &[u64], weight: impl Fn(u64) -> f32) -> u64 {
+/// ln(1 + n), from a table for small n.
+#[inline]
+fn ln1p_count(n: u32) -> f32 {
+    static LN: std::sync::OnceLock<Vec<f32>> = std::sync::OnceLock::new();
+    let t = LN.get_or_init(|| (0..4096u32).map(|i| (i as f32 + 1.0).ln()).collect());
+    t.get(n as usize)
+        .copied()
+        .unwrap_or_else(|| (n as f32 + 1.0).ln())
+}
+
+/// Simhash of (token hash, weight) pairs: bit `i` is set when the weights of the tokens whose
+/// mixed hash has bit `i` set outweigh the others.
+pub fn simhash_weighted_pairs(pairs: impl IntoIterator<Item = (u64, f32)>) -> u64 {
+    // Sum only the weights of set bits and compare with half the total: half the work of
+    // adding ±w, and the loop vectorizes.
     let mut acc = [0f32; 64];
-    for &h in tokens {
-        let w = weight(h);
-        // The token hash itself decides the bit signs (already uniform); mixing once more keeps
-        // simhash bits independent of the bits used by other tables.
+    let mut total = 0f32;
+    for (h, w) in pairs {
         let bits = mix64(h);
+        total += w;
         for (i, a) in acc.iter_mut().enumerate() {
-            let sign = (((bits >> i) & 1) as f32) * 2.0 - 1.0;
-            *a += sign * w;
+            *a += ((bits >> i) & 1) as f32 * w;
         }
     }
     let mut out = 0u64;
     for (i, a) in acc.iter().enumerate() {
-        if *a > 0.0 {
+        if 2.0 * *a > total {
             out |= 1 << i;
         }
     }
     out
+}
+
+/// Simhash of token hashes, each occurrence weighted by `weight(hash)`.
+pub fn simhash_weighted(tokens: &[u64], weight: impl Fn(u64) -> f32) -> u64 {
+    simhash_weighted_pairs(tokens.iter().map(|&h| (h, weight(h))))
 }
 
 /// Simhash with TF-IDF weights from `df` (see the module docs).

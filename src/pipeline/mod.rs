@@ -19,7 +19,8 @@ pub use hash::{FEATURE_HASH_NAME, FEATURE_HASH_SEED};
 pub struct FeatureConfig {
     /// Shingle width in words.
     pub shingle_words: usize,
-    /// MinHash signature length (= bands × rows).
+    /// Length of the MinHash signature over all shingles (0 = none: the index then bands the
+    /// signature of the sketch's non-common shingles, see [`crate::index::IndexConfig`]).
     pub minhash_len: usize,
     /// One shingle in this many is sampled into the verification sketch.
     pub sketch_sample: u64,
@@ -31,7 +32,7 @@ impl Default for FeatureConfig {
     fn default() -> Self {
         FeatureConfig {
             shingle_words: shingle::DEFAULT_SHINGLE_WORDS,
-            minhash_len: 32,
+            minhash_len: 0,
             sketch_sample: minhash::SKETCH_SAMPLE,
             sketch_cap: 160,
         }
@@ -65,19 +66,13 @@ impl Features {
 
     /// TF-IDF simhash under the given document frequencies.
     pub fn simhash(&self, df: &fingerprint::DocFreq) -> u64 {
-        let mut acc = [0f32; 64];
-        for (&h, &c) in self.tokens.iter().zip(&self.counts) {
-            let w = c as f32 * df.idf(h);
-            let bits = hash::mix64(h);
-            for (i, a) in acc.iter_mut().enumerate() {
-                let sign = (((bits >> i) & 1) as f32) * 2.0 - 1.0;
-                *a += sign * w;
-            }
-        }
-        acc.iter()
-            .enumerate()
-            .filter(|(_, a)| **a > 0.0)
-            .fold(0u64, |v, (i, _)| v | (1 << i))
+        let idf = df.idf_fn();
+        fingerprint::simhash_weighted_pairs(
+            self.tokens
+                .iter()
+                .zip(&self.counts)
+                .map(|(&h, &c)| (h, c as f32 * idf(h))),
+        )
     }
 }
 
@@ -114,7 +109,11 @@ pub fn features_of_normalized(normalized: &str, cfg: &FeatureConfig) -> Features
         tokens,
         counts,
         shingles: sh.len() as u32,
-        signature: minhash::signature(&sh, cfg.minhash_len),
+        signature: if cfg.minhash_len > 0 {
+            minhash::signature(&sh, cfg.minhash_len)
+        } else {
+            Vec::new()
+        },
         sketch: minhash::sketch(&sh, cfg.sketch_sample, cfg.sketch_cap),
         numbers,
     }

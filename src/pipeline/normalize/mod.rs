@@ -60,10 +60,11 @@ impl Normalized {
 /// Normalize `text` (see the module docs).
 pub fn normalize(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
-    run(text, &mut out, None);
+    let risky = run(text, &mut out, None);
     // A second pass is a no-op on almost every text; it makes idempotence hold for the rare
-    // sequences where case folding un-normalizes (e.g. U+0130 → i + U+0307).
-    if !is_fixpoint(&out) {
+    // sequences where case folding un-normalizes (e.g. U+0130 → i + U+0307). Only texts that
+    // left the table-driven path can need it.
+    if risky && !is_fixpoint(&out) {
         let mut again = String::with_capacity(out.len());
         run(&out, &mut again, None);
         return again;
@@ -75,8 +76,8 @@ pub fn normalize(text: &str) -> String {
 pub fn normalize_with_offsets(text: &str) -> Normalized {
     let mut out = String::with_capacity(text.len());
     let mut offsets = Vec::with_capacity(text.len() + 1);
-    run(text, &mut out, Some(&mut offsets));
-    if !is_fixpoint(&out) {
+    let risky = run(text, &mut out, Some(&mut offsets));
+    if risky && !is_fixpoint(&out) {
         let mut again = String::with_capacity(out.len());
         let mut inner = Vec::with_capacity(out.len() + 1);
         run(&out, &mut again, Some(&mut inner));
@@ -147,18 +148,26 @@ impl Writer<'_> {
     }
 }
 
-fn run(text: &str, out: &mut String, offsets: Option<&mut Vec<u32>>) {
+/// Normalize `text` into `out`; true when some character left the table-driven path (so the
+/// result may need a second pass to be a fixpoint).
+fn run(text: &str, out: &mut String, offsets: Option<&mut Vec<u32>>) -> bool {
     let mut w = Writer {
         out,
         offsets,
         pending: 0,
     };
-    let composed = text.is_ascii() || is_nfkc_quick(text.chars()) == IsNormalized::Yes;
+    let t = table();
+    let composed = text.is_ascii()
+        || match t.quick_check(text) {
+            Some(yes) => yes,
+            None => is_nfkc_quick(text.chars()) == IsNormalized::Yes,
+        };
+    let mut risky = false;
     if composed {
         for (i, c) in text.char_indices() {
-            fold_char(c, i, &mut w);
+            risky |= fold_fast(t, c, i, &mut w);
         }
-        return;
+        return risky;
     }
     // Not NFKC already: normalize segment by segment (a starter and its following
     // non-starters), so every output character maps to the segment it came from.
@@ -179,6 +188,135 @@ fn run(text: &str, out: &mut String, offsets: Option<&mut Vec<u32>>) {
             seg_start = end;
         }
         let _ = i;
+    }
+    true
+}
+
+/// Markers in [`Table::map`]; none of them is ever an output character (controls become
+/// spaces).
+const DROP: char = '\u{0}';
+const SPACE: char = '\u{1}';
+const NEWLINE: char = '\u{2}';
+const SLOW: char = '\u{3}';
+/// The table covers U+0000–U+2FFF (Latin, Greek, Cyrillic, Arabic, Hebrew, Indic, general
+/// punctuation, …); everything above takes the general path.
+const TABLE_END: u32 = 0x3000;
+
+/// Per-character results of [`fold_char`] for the code points below [`TABLE_END`], computed
+/// once from the general path itself, so both paths agree by construction.
+struct Table {
+    map: Vec<char>,
+    /// Canonical combining class of quick-check-Yes characters; 255 for the others.
+    ccc: Vec<u8>,
+}
+
+impl Table {
+    /// The NFKC quick check (UAX #15) from the table: Some(true) = already NFKC,
+    /// Some(false) = maybe not, None = a character outside the table.
+    fn quick_check(&self, text: &str) -> Option<bool> {
+        let mut last = 0u8;
+        for c in text.chars() {
+            if c.is_ascii() {
+                last = 0;
+                continue;
+            }
+            let cc = *self.ccc.get(c as usize)?;
+            if cc == 255 || (cc != 0 && last > cc) {
+                return Some(false);
+            }
+            last = cc;
+        }
+        Some(true)
+    }
+}
+
+fn table() -> &'static Table {
+    static TABLE: std::sync::OnceLock<Table> = std::sync::OnceLock::new();
+    TABLE.get_or_init(build_table)
+}
+
+fn build_table() -> Table {
+    let mut map = vec![SLOW; TABLE_END as usize];
+    // NFKC quick check Yes and combining class 0: safe as an output character.
+    let mut safe = vec![false; TABLE_END as usize];
+    let mut ccc = vec![255u8; TABLE_END as usize];
+    for cp in 0..TABLE_END {
+        let Some(c) = char::from_u32(cp) else {
+            continue;
+        };
+        let yes = is_nfkc_quick(std::iter::once(c)) == IsNormalized::Yes;
+        let class = canonical_combining_class(c);
+        safe[cp as usize] = yes && class == 0;
+        if yes && class != 255 {
+            ccc[cp as usize] = class;
+        }
+        let mut out = String::new();
+        let mut w = Writer {
+            out: &mut out,
+            offsets: None,
+            pending: 0,
+        };
+        fold_char(c, 0, &mut w);
+        let pending = w.pending;
+        let mut chars = out.chars();
+        map[cp as usize] = match (chars.next(), chars.next(), pending) {
+            (None, _, 0) => DROP,
+            (None, _, 1) => SPACE,
+            (None, _, _) => NEWLINE,
+            (Some(o), None, 0) => o,
+            _ => SLOW,
+        };
+    }
+    // An output must map to itself and be NFKC-safe, or the fast path could leave a text that
+    // a second pass changes; send such characters down the general path instead.
+    for cp in 0..TABLE_END as usize {
+        let o = map[cp];
+        if o > SLOW {
+            let stable = map.get(o as usize).is_none_or(|&m| m == o)
+                && safe.get(o as usize).copied().unwrap_or(true);
+            if !stable {
+                map[cp] = SLOW;
+            }
+        }
+    }
+    Table { map, ccc }
+}
+
+/// Fold one character of an NFKC text; true when it took the general path.
+#[inline]
+fn fold_fast(t: &Table, c: char, origin: usize, w: &mut Writer<'_>) -> bool {
+    if c.is_ascii() {
+        match c {
+            'a'..='z' | '0'..='9' => w.push(c, origin),
+            'A'..='Z' => w.push(c.to_ascii_lowercase(), origin),
+            '\n' => w.newline(),
+            _ => w.space(),
+        }
+        return false;
+    }
+    if c == 'ß' {
+        w.push('s', origin);
+        w.push('s', origin);
+        return false;
+    }
+    match t.map.get(c as usize).copied().unwrap_or(SLOW) {
+        DROP => false,
+        SPACE => {
+            w.space();
+            false
+        }
+        NEWLINE => {
+            w.newline();
+            false
+        }
+        SLOW => {
+            fold_char(c, origin, w);
+            true
+        }
+        o => {
+            w.push(o, origin);
+            false
+        }
     }
 }
 

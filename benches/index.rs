@@ -1,0 +1,156 @@
+//! Index insert and query latency (p50/p99) and memory per document at 1 M documents, and at
+//! 10 M with `NEARDUP_BENCH_10M=1` (needs ~10 GB of RAM and several minutes).
+//!
+//! Documents are synthetic features shaped like a 3 KB news article: ~100 sampled shingle keys
+//! in the sketch, 40 distinct tokens for the simhash. Queries are near-duplicates of stored
+//! documents (70 % of the sketch kept, the rest new), which must be found, and fresh documents,
+//! which must not match. An insert is the full commit path: lookup (simhash, three tiers,
+//! verification) then insert. Memory is the sum of the structures' capacities
+//! ([`NamespaceIndex::memory_bytes`]) divided by the number of documents.
+//!
+//! `cargo bench --bench index -- --warm-up-time 1 --measurement-time 3`
+
+use std::hint::black_box;
+use std::time::Instant;
+
+use criterion::{criterion_group, criterion_main, Criterion};
+use neardup::index::{IndexConfig, NamespaceIndex};
+use neardup::pipeline::hash::mix64;
+use neardup::pipeline::Features;
+
+struct Rng(u64);
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        mix64(self.0)
+    }
+}
+
+fn doc(rng: &mut Rng) -> Features {
+    let mut sketch: Vec<u32> = (0..100).map(|_| rng.next() as u32).collect();
+    sketch.sort_unstable();
+    sketch.dedup();
+    let mut tokens: Vec<u64> = (0..40).map(|_| rng.next() % 50_000).collect();
+    tokens.sort_unstable();
+    tokens.dedup();
+    Features {
+        exact: rng.next(),
+        counts: vec![1; tokens.len()],
+        tokens,
+        shingles: 400,
+        signature: Vec::new(),
+        sketch,
+        numbers: Vec::new(),
+    }
+}
+
+fn near_copy(f: &Features, rng: &mut Rng) -> Features {
+    let mut g = f.clone();
+    let keep = g.sketch.len() * 7 / 10;
+    g.sketch.truncate(keep);
+    g.sketch.extend((0..30).map(|_| rng.next() as u32));
+    g.sketch.sort_unstable();
+    g.sketch.dedup();
+    g.exact = rng.next();
+    g
+}
+
+fn pct(mut v: Vec<u64>, p: f64) -> u64 {
+    v.sort_unstable();
+    v[((v.len() - 1) as f64 * p) as usize]
+}
+
+struct Built {
+    index: NamespaceIndex,
+    kept: Vec<Features>,
+    insert_ns: Vec<u64>,
+}
+
+fn build(n: usize) -> Built {
+    let mut rng = Rng(42);
+    let mut index = NamespaceIndex::new(IndexConfig::default());
+    let mut kept = Vec::new();
+    let mut insert_ns = Vec::with_capacity(20_000);
+    for i in 0..n {
+        let f = doc(&mut rng);
+        let timed = i + 20_000 >= n;
+        let t = Instant::now();
+        let look = index.lookup(&f, 0, None);
+        index
+            .insert(&format!("d{i}"), &f, 0, &look)
+            .expect("insert");
+        if timed {
+            insert_ns.push(t.elapsed().as_nanos() as u64);
+        }
+        if i % (n / 1000).max(1) == 0 {
+            kept.push(f);
+        }
+    }
+    Built {
+        index,
+        kept,
+        insert_ns,
+    }
+}
+
+fn report(n: usize, c: &mut Criterion) {
+    let b = build(n);
+    let mut rng = Rng(7);
+    let queries: Vec<Features> = b.kept.iter().map(|f| near_copy(f, &mut rng)).collect();
+    let fresh: Vec<Features> = (0..1000).map(|_| doc(&mut rng)).collect();
+    let mut q_ns = Vec::new();
+    for q in queries.iter().chain(&fresh).cycle().take(20_000) {
+        let t = Instant::now();
+        let l = b.index.lookup(q, 0, None);
+        q_ns.push(t.elapsed().as_nanos() as u64);
+        black_box(l);
+    }
+    // What is measured is correct: near copies found, fresh documents not matched.
+    let found = queries
+        .iter()
+        .filter(|q| !b.index.lookup(q, 0, None).matches.is_empty())
+        .count();
+    assert!(
+        found * 100 >= queries.len() * 95,
+        "near copies found: {found}/{}",
+        queries.len()
+    );
+    let false_hits = fresh
+        .iter()
+        .filter(|q| !b.index.lookup(q, 0, None).matches.is_empty())
+        .count();
+    assert_eq!(false_hits, 0);
+    let mem = b.index.memory_bytes();
+    println!(
+        "index/{n}: insert p50 {:.1} µs p99 {:.1} µs | query p50 {:.1} µs p99 {:.1} µs | \
+         memory {:.0} B/doc (+{} MB fixed df tables) | near copies found {found}/{}",
+        pct(b.insert_ns.clone(), 0.5) as f64 / 1e3,
+        pct(b.insert_ns, 0.99) as f64 / 1e3,
+        pct(q_ns.clone(), 0.5) as f64 / 1e3,
+        pct(q_ns, 0.99) as f64 / 1e3,
+        mem as f64 / n as f64,
+        b.index.fixed_memory_bytes() >> 20,
+        queries.len(),
+    );
+    let mut i = 0;
+    c.bench_function(&format!("index/query/{n}"), |bch| {
+        bch.iter(|| {
+            i = (i + 1) % queries.len();
+            b.index.lookup(black_box(&queries[i]), 0, None)
+        })
+    });
+}
+
+fn bench(c: &mut Criterion) {
+    let n: usize = std::env::var("NEARDUP_BENCH_DOCS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(1_000_000);
+    report(n, c);
+    if std::env::var_os("NEARDUP_BENCH_10M").is_some() {
+        report(10_000_000, c);
+    }
+}
+
+criterion_group!(benches, bench);
+criterion_main!(benches);

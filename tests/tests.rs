@@ -4,6 +4,8 @@
 mod common;
 // The `neardup` command line contracts (dedup, clean, fingerprint).
 mod cli;
+// `neardup audit`: summary counts, parity with dedup, WARC/folder inputs, report, determinism.
+mod audit;
 // The detection core: seeds and their variants, thread-count independence, invariants.
 mod core;
 // Boilerplate stripping: seeds, golden files, bad input, invariants.

@@ -1,0 +1,181 @@
+//! The parallel driver: one thread frames the inputs, workers decode and prepare batches on
+//! every core ([`super::Preparer::prepare`]: stripping, features, language, snippet), and the
+//! calling thread commits them into the [`Auditor`] strictly in input order.
+//!
+//! At most [`RunOptions::window`] batches are in flight (a token is taken per batch and given
+//! back when the batch is consumed in order), so memory stays bounded even when one batch is
+//! slow, and no stage can wait on a full channel that nobody drains.
+
+use std::collections::BTreeMap;
+use std::sync::mpsc::{sync_channel, Receiver};
+use std::sync::Arc;
+
+use parking_lot::Mutex;
+
+use super::source::{Decoded, DocumentSource, ItemError, Raw};
+use super::{AuditRecord, Auditor, PreparedDoc};
+use crate::Result;
+
+/// Settings of [`run`].
+#[derive(Debug, Clone)]
+pub struct RunOptions {
+    /// Decoding and preparing threads; 0 = as many as available cores (the committing thread
+    /// mostly waits for them).
+    pub threads: usize,
+    /// Items per batch.
+    pub batch: usize,
+    /// Batches in flight at most.
+    pub window: usize,
+}
+
+impl Default for RunOptions {
+    fn default() -> Self {
+        RunOptions {
+            threads: 0,
+            batch: 128,
+            window: 16,
+        }
+    }
+}
+
+/// Where the run is, for a progress display.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Progress {
+    /// Documents pushed so far.
+    pub documents: u64,
+    /// Input items handled so far (documents, skipped and failed items).
+    pub items: u64,
+    /// Input bytes read up to the last handled item (compressed bytes for gzip inputs; the
+    /// reader's buffering makes it run slightly ahead).
+    pub bytes_read: u64,
+    /// Total input bytes, when every input's size is known.
+    pub total_bytes: Option<u64>,
+}
+
+type Framed = std::result::Result<Raw, ItemError>;
+/// A decoded item, with documents already prepared.
+enum Ready {
+    Doc(PreparedDoc),
+    Skip(&'static str),
+    Failed(ItemError),
+}
+
+/// Audit every source in order: records go to `on_record` in input order, progress to
+/// `on_progress` after each batch. Returns the first error of `on_record` (e.g. a full disk);
+/// item errors are counted in the auditor's summary instead.
+pub fn run(
+    sources: Vec<Box<dyn DocumentSource>>,
+    auditor: &mut Auditor,
+    opts: &RunOptions,
+    on_record: &mut dyn FnMut(&AuditRecord) -> Result<()>,
+    on_progress: &mut dyn FnMut(&Progress),
+) -> Result<()> {
+    let threads = if opts.threads == 0 {
+        std::thread::available_parallelism().map_or(1, |n| n.get())
+    } else {
+        opts.threads
+    };
+    let batch_size = opts.batch.max(1);
+    let window = opts.window.max(1);
+    let total_bytes = sources.iter().map(|s| s.total_bytes()).sum::<Option<u64>>();
+
+    // Batches carry their sequence number and the input bytes read when they were framed.
+    let (work_tx, work_rx) = sync_channel::<(u64, u64, Vec<Framed>)>(window);
+    let (done_tx, done_rx) = sync_channel::<(u64, u64, Vec<Ready>)>(window);
+    let (token_tx, token_rx) = sync_channel::<()>(window);
+    for _ in 0..window {
+        // The channel has room for exactly `window` tokens.
+        let _ = token_tx.send(());
+    }
+    let work_rx = Arc::new(Mutex::new(work_rx));
+
+    std::thread::scope(|scope| -> Result<()> {
+        scope.spawn(move || read_all(sources, batch_size, &token_rx, &work_tx));
+        for _ in 0..threads {
+            let work_rx = work_rx.clone();
+            let done_tx = done_tx.clone();
+            let preparer = auditor.preparer();
+            scope.spawn(move || loop {
+                // Hold the lock only to take one batch.
+                let next = work_rx.lock().recv();
+                let Ok((seq, bytes, items)) = next else {
+                    return;
+                };
+                let ready = items
+                    .into_iter()
+                    .map(|item| match item.and_then(Raw::decode) {
+                        Ok(Decoded::Doc(doc)) => Ready::Doc(preparer.prepare(doc)),
+                        Ok(Decoded::Skip(reason)) => Ready::Skip(reason),
+                        Err(e) => Ready::Failed(e),
+                    })
+                    .collect();
+                if done_tx.send((seq, bytes, ready)).is_err() {
+                    return;
+                }
+            });
+        }
+        drop(done_tx);
+
+        let mut pending: BTreeMap<u64, (u64, Vec<Ready>)> = BTreeMap::new();
+        let mut expected = 0u64;
+        let mut progress = Progress {
+            documents: 0,
+            items: 0,
+            bytes_read: 0,
+            total_bytes,
+        };
+        for (seq, bytes, batch) in done_rx.iter() {
+            pending.insert(seq, (bytes, batch));
+            while let Some((bytes, batch)) = pending.remove(&expected) {
+                expected += 1;
+                for item in batch {
+                    progress.items += 1;
+                    match item {
+                        Ready::Doc(doc) => {
+                            progress.documents += 1;
+                            if let Ok(record) = auditor.commit(doc) {
+                                on_record(&record)?;
+                            }
+                        }
+                        Ready::Skip(reason) => auditor.record_skip(reason),
+                        Ready::Failed(e) => auditor.record_error(&e.origin, &e.error),
+                    }
+                }
+                // Let the reader frame one more batch.
+                let _ = token_tx.send(());
+                progress.bytes_read = bytes;
+                on_progress(&progress);
+            }
+        }
+        Ok(())
+    })
+}
+
+/// Frame every source in order into numbered batches, one token per batch.
+fn read_all(
+    mut sources: Vec<Box<dyn DocumentSource>>,
+    batch_size: usize,
+    tokens: &Receiver<()>,
+    work: &std::sync::mpsc::SyncSender<(u64, u64, Vec<Framed>)>,
+) {
+    let mut seq = 0u64;
+    let mut finished_bytes = 0u64;
+    let mut batch = Vec::with_capacity(batch_size);
+    for source in sources.iter_mut() {
+        while let Some(item) = source.next_raw() {
+            batch.push(item);
+            if batch.len() == batch_size {
+                let bytes = finished_bytes + source.bytes_read();
+                let batch = std::mem::take(&mut batch);
+                if tokens.recv().is_err() || work.send((seq, bytes, batch)).is_err() {
+                    return;
+                }
+                seq += 1;
+            }
+        }
+        finished_bytes += source.bytes_read();
+    }
+    if !batch.is_empty() && tokens.recv().is_ok() {
+        let _ = work.send((seq, finished_bytes, batch));
+    }
+}

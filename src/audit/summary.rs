@@ -1,0 +1,789 @@
+//! The audit's figures ([`Summary`], written as `summary.json`) and the bounded state that
+//! accumulates them while documents stream through (`Tally`, crate-private).
+//!
+//! Memory: one small entry per cluster (its size, plus a snippet while the snippet budget
+//! lasts), one entry per source up to a cap (with a fixed-size heavy-hitter counter of its
+//! boilerplate lines), fixed-size histograms. Nothing holds whole documents.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::sync::Arc;
+
+use serde::{Deserialize, Serialize};
+
+use crate::index::{Match, Tier};
+
+use super::topk::SpaceSaving;
+
+/// Version of the `summary.json` layout.
+pub const SUMMARY_VERSION: u32 = 1;
+
+/// Label of documents without a source.
+pub const NO_SOURCE: &str = "(none)";
+/// Label that collects the sources beyond [`super::AuditConfig::max_sources`].
+pub const OTHER_SOURCES: &str = "(other sources)";
+
+/// Cluster-size buckets: (label, min, max inclusive).
+pub const SIZE_BUCKETS: &[(&str, u64, u64)] = &[
+    ("1", 1, 1),
+    ("2", 2, 2),
+    ("3", 3, 3),
+    ("4-5", 4, 5),
+    ("6-10", 6, 10),
+    ("11-20", 11, 20),
+    ("21-50", 21, 50),
+    ("51-100", 51, 100),
+    ("101-1000", 101, 1000),
+    ("1001+", 1001, u64::MAX),
+];
+
+/// Bins of the similarity histograms over [0, 1].
+pub const SIMILARITY_BINS: usize = 20;
+
+/// Everything the audit found, in a stable layout (see [`SUMMARY_VERSION`]).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Summary {
+    /// Layout version.
+    pub version: u32,
+    /// Documents audited (decoded and checked).
+    pub documents: u64,
+    /// Documents that start a cluster (kept).
+    pub originals: u64,
+    /// Documents whose normalized text equals an earlier document's.
+    pub exact_duplicates: u64,
+    /// Documents that near-duplicate an earlier document (not exact).
+    pub near_duplicates: u64,
+    /// (exact + near duplicates) / documents; 0 when there are no documents.
+    pub duplication_rate: f64,
+    /// Distinct clusters (= originals).
+    pub clusters: u64,
+    /// Clusters with at least two documents.
+    pub clusters_with_duplicates: u64,
+    /// Size of the largest cluster.
+    pub largest_cluster_size: u64,
+    /// Cluster-size distribution.
+    pub cluster_sizes: Vec<SizeBucket>,
+    /// Duplicates by the tier that found their best match (`exact`, `simhash`, `lsh`).
+    pub duplicates_by_tier: BTreeMap<String, u64>,
+    /// Best-match shingle Jaccard of every duplicate.
+    pub jaccard_histogram: Histogram,
+    /// Best-match containment of every duplicate.
+    pub containment_histogram: Histogram,
+    /// Boilerplate removed by the stripper, overall and per source.
+    pub boilerplate: Boilerplate,
+    /// Documents per guessed language (see [`super::lang`]).
+    pub languages: BTreeMap<String, u64>,
+    /// Input items that were not documents (WARC 404s, images, …), by reason.
+    pub skipped: BTreeMap<String, u64>,
+    /// Input items that failed (bad JSON, bad WARC record, rejected by the engine).
+    pub errors: u64,
+    /// The first failures, `origin: message`.
+    pub error_samples: Vec<String>,
+    /// The largest clusters, largest first, with their first members.
+    pub largest_clusters: Vec<ClusterView>,
+}
+
+/// One bucket of the cluster-size distribution.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SizeBucket {
+    /// Label, e.g. `4-5`.
+    pub label: String,
+    /// Smallest size in the bucket.
+    pub min: u64,
+    /// Largest size in the bucket (`u64::MAX` for the open last bucket).
+    pub max: u64,
+    /// Clusters whose size falls in the bucket.
+    pub clusters: u64,
+    /// Documents in those clusters.
+    pub documents: u64,
+}
+
+/// A histogram over [0, 1] in equal bins; `counts[i]` covers `[i/n, (i+1)/n)`, the last bin
+/// includes 1.0.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Histogram {
+    /// Count per bin.
+    pub counts: Vec<u64>,
+}
+
+impl Histogram {
+    fn new(bins: usize) -> Self {
+        Histogram {
+            counts: vec![0; bins.max(1)],
+        }
+    }
+
+    fn add(&mut self, value: f32) {
+        let n = self.counts.len();
+        let v = if value.is_finite() {
+            value.clamp(0.0, 1.0)
+        } else {
+            0.0
+        };
+        let i = ((v * n as f32) as usize).min(n - 1);
+        self.counts[i] += 1;
+    }
+}
+
+/// Boilerplate share = removed bytes / (removed bytes + clean-text bytes), where removed bytes
+/// are the lengths of the stripper's removed spans.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Boilerplate {
+    /// Bytes of clean text kept.
+    pub kept_bytes: u64,
+    /// Bytes in removed spans.
+    pub removed_bytes: u64,
+    /// removed / (removed + kept); 0 when both are 0.
+    pub share: f64,
+    /// Per source, most documents first.
+    pub per_source: Vec<SourceBoilerplate>,
+}
+
+/// Boilerplate of one source.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SourceBoilerplate {
+    /// Source label ([`NO_SOURCE`], [`OTHER_SOURCES`] for the aggregated rest).
+    pub source: String,
+    /// Documents of the source.
+    pub documents: u64,
+    /// Duplicates among them.
+    pub duplicates: u64,
+    /// Bytes of clean text kept.
+    pub kept_bytes: u64,
+    /// Bytes in removed spans.
+    pub removed_bytes: u64,
+    /// removed / (removed + kept).
+    pub share: f64,
+    /// The most frequent removed lines, counted once per document.
+    pub top_lines: Vec<LineCount>,
+}
+
+/// A removed line and in how many documents it was removed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LineCount {
+    /// The line (whitespace collapsed, tags dropped, cut at 160 characters).
+    pub line: String,
+    /// Documents it was removed from (may overestimate by `error`).
+    pub count: u64,
+    /// Upper bound of the overestimate; 0 = exact.
+    pub error: u64,
+}
+
+/// One of the largest clusters.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ClusterView {
+    /// Cluster id (from the engine).
+    pub cluster_id: String,
+    /// The cluster's first document in input order (the one to keep).
+    pub canonical_id: String,
+    /// Documents in the cluster.
+    pub size: u64,
+    /// Its first members in input order, canonical first (snippets while the budget lasted).
+    pub members: Vec<MemberView>,
+}
+
+/// A cluster member as shown in the report.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MemberView {
+    /// Document id.
+    pub id: String,
+    /// Its source.
+    pub source: Option<String>,
+    /// The start of its clean text.
+    pub snippet: String,
+    /// How its best match was found (`exact`, `simhash`, `lsh`; None for the canonical).
+    pub tier: Option<String>,
+    /// Best-match Jaccard (None for the canonical).
+    pub jaccard: Option<f32>,
+    /// Best-match containment (None for the canonical).
+    pub containment: Option<f32>,
+}
+
+/// The wire name of a tier (`exact`, `simhash`, `lsh`).
+pub fn tier_name(tier: Tier) -> String {
+    serde_json::to_value(tier)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_string))
+        .unwrap_or_default()
+}
+
+fn share(removed: u64, kept: u64) -> f64 {
+    if removed + kept == 0 {
+        0.0
+    } else {
+        removed as f64 / (removed + kept) as f64
+    }
+}
+
+/// Limits of the tally (copied from the audit configuration).
+#[derive(Debug, Clone)]
+pub(crate) struct Limits {
+    pub largest_clusters: usize,
+    pub members_shown: usize,
+    pub snippet_budget_bytes: usize,
+    pub top_lines: usize,
+    pub line_counter_capacity: usize,
+    pub max_sources: usize,
+    pub error_samples: usize,
+}
+
+#[derive(Debug)]
+struct MemberState {
+    id: Box<str>,
+    source: Option<Arc<str>>,
+    snippet: Box<str>,
+    evidence: Option<(Tier, f32, f32)>,
+}
+
+#[derive(Debug)]
+struct ClusterState {
+    size: u32,
+    /// Input position of the cluster's first document (tie-break for "largest").
+    first: u64,
+    /// The first document's id when it differs from the cluster id.
+    canonical: Option<Box<str>>,
+    members: Vec<MemberState>,
+}
+
+#[derive(Debug)]
+struct SourceState {
+    label: Arc<str>,
+    documents: u64,
+    duplicates: u64,
+    kept: u64,
+    removed: u64,
+    lines: SpaceSaving,
+}
+
+/// What the tally needs to know of one checked document.
+pub(crate) struct Observation<'a> {
+    pub id: &'a str,
+    pub cluster_id: &'a str,
+    pub source: Option<&'a str>,
+    pub best: Option<&'a Match>,
+    pub lang: &'static str,
+    pub kept_bytes: u64,
+    pub removed_bytes: u64,
+    /// Distinct removed lines (already cleaned), with their hashes.
+    pub removed_lines: &'a [(u64, String)],
+    pub snippet: &'a str,
+}
+
+/// The running state behind a [`Summary`].
+#[derive(Debug)]
+pub(crate) struct Tally {
+    limits: Limits,
+    documents: u64,
+    exact: u64,
+    near: u64,
+    by_tier: BTreeMap<String, u64>,
+    jaccard: Histogram,
+    containment: Histogram,
+    clusters: HashMap<Box<str>, ClusterState>,
+    snippet_bytes: usize,
+    sources: HashMap<Arc<str>, SourceState>,
+    languages: BTreeMap<String, u64>,
+    skipped: BTreeMap<String, u64>,
+    errors: u64,
+    error_samples: Vec<String>,
+}
+
+impl Tally {
+    pub(crate) fn new(limits: Limits) -> Self {
+        Tally {
+            limits,
+            documents: 0,
+            exact: 0,
+            near: 0,
+            by_tier: BTreeMap::new(),
+            jaccard: Histogram::new(SIMILARITY_BINS),
+            containment: Histogram::new(SIMILARITY_BINS),
+            clusters: HashMap::new(),
+            snippet_bytes: 0,
+            sources: HashMap::new(),
+            languages: BTreeMap::new(),
+            skipped: BTreeMap::new(),
+            errors: 0,
+            error_samples: Vec::new(),
+        }
+    }
+
+    pub(crate) fn skip(&mut self, reason: &str) {
+        *self.skipped.entry(reason.to_string()).or_default() += 1;
+    }
+
+    pub(crate) fn error(&mut self, message: String) {
+        self.errors += 1;
+        if self.error_samples.len() < self.limits.error_samples {
+            self.error_samples.push(message);
+        }
+    }
+
+    /// The label a source is counted under, creating its state when there is room.
+    fn source_label(&mut self, source: Option<&str>) -> Arc<str> {
+        let label = source.unwrap_or(NO_SOURCE);
+        let label =
+            if self.sources.contains_key(label) || self.sources.len() < self.limits.max_sources {
+                label
+            } else {
+                OTHER_SOURCES
+            };
+        if let Some(state) = self.sources.get(label) {
+            return state.label.clone();
+        }
+        let key: Arc<str> = Arc::from(label);
+        self.sources.insert(
+            key.clone(),
+            SourceState {
+                label: key.clone(),
+                documents: 0,
+                duplicates: 0,
+                kept: 0,
+                removed: 0,
+                lines: SpaceSaving::new(self.limits.line_counter_capacity),
+            },
+        );
+        key
+    }
+
+    /// Add one document; returns the cluster's canonical id.
+    pub(crate) fn observe(&mut self, o: Observation<'_>) -> String {
+        let position = self.documents;
+        self.documents += 1;
+        *self.languages.entry(o.lang.to_string()).or_default() += 1;
+        let evidence = o.best.map(|m| (m.tier, m.jaccard, m.containment));
+        if let Some(m) = o.best {
+            if m.tier == Tier::Exact {
+                self.exact += 1;
+            } else {
+                self.near += 1;
+            }
+            *self.by_tier.entry(tier_name(m.tier)).or_default() += 1;
+            self.jaccard.add(m.jaccard);
+            self.containment.add(m.containment);
+        }
+
+        let source_label = self.source_label(o.source);
+        if let Some(source) = self.sources.get_mut(&source_label) {
+            source.documents += 1;
+            source.duplicates += u64::from(o.best.is_some());
+            source.kept += o.kept_bytes;
+            source.removed += o.removed_bytes;
+            for (key, line) in o.removed_lines {
+                source.lines.add(*key, line);
+            }
+        }
+
+        let limits = &self.limits;
+        let budget_left = self.snippet_bytes < limits.snippet_budget_bytes;
+        let cluster = self
+            .clusters
+            .entry(Box::from(o.cluster_id))
+            .or_insert_with(|| ClusterState {
+                size: 0,
+                first: position,
+                canonical: (o.id != o.cluster_id).then(|| Box::from(o.id)),
+                members: Vec::new(),
+            });
+        cluster.size = cluster.size.saturating_add(1);
+        // Duplicates may use twice the budget, so the report's clusters keep their members
+        // after singletons have used up the first half.
+        let keep = cluster.members.len() < limits.members_shown
+            && (budget_left
+                || (cluster.size > 1 && self.snippet_bytes < limits.snippet_budget_bytes * 2));
+        if keep {
+            let is_canonical = cluster.size == 1;
+            let member = MemberState {
+                id: Box::from(o.id),
+                source: Some(source_label).filter(|s| o.source.is_some() && !s.is_empty()),
+                snippet: Box::from(o.snippet),
+                evidence: if is_canonical { None } else { evidence },
+            };
+            self.snippet_bytes += member.snippet.len() + member.id.len() + 64;
+            cluster.members.push(member);
+        }
+        cluster
+            .canonical
+            .as_deref()
+            .unwrap_or(o.cluster_id)
+            .to_string()
+    }
+
+    pub(crate) fn finish(self) -> Summary {
+        let mut buckets: Vec<SizeBucket> = SIZE_BUCKETS
+            .iter()
+            .map(|(label, min, max)| SizeBucket {
+                label: label.to_string(),
+                min: *min,
+                max: *max,
+                clusters: 0,
+                documents: 0,
+            })
+            .collect();
+        let mut largest_size = 0u64;
+        let mut with_dups = 0u64;
+        let mut big: Vec<(&Box<str>, &ClusterState)> = Vec::new();
+        for (id, c) in &self.clusters {
+            let size = u64::from(c.size);
+            largest_size = largest_size.max(size);
+            if let Some(b) = buckets.iter_mut().find(|b| size >= b.min && size <= b.max) {
+                b.clusters += 1;
+                b.documents += size;
+            }
+            if size > 1 {
+                with_dups += 1;
+                big.push((id, c));
+            }
+        }
+        big.sort_by(|a, b| b.1.size.cmp(&a.1.size).then(a.1.first.cmp(&b.1.first)));
+        big.truncate(self.limits.largest_clusters);
+        let largest_clusters = big
+            .into_iter()
+            .map(|(id, c)| ClusterView {
+                cluster_id: id.to_string(),
+                canonical_id: c.canonical.as_deref().unwrap_or(id).to_string(),
+                size: u64::from(c.size),
+                members: c
+                    .members
+                    .iter()
+                    .map(|m| MemberView {
+                        id: m.id.to_string(),
+                        source: m.source.as_deref().map(str::to_string),
+                        snippet: m.snippet.to_string(),
+                        tier: m.evidence.map(|e| tier_name(e.0)),
+                        jaccard: m.evidence.map(|e| e.1),
+                        containment: m.evidence.map(|e| e.2),
+                    })
+                    .collect(),
+            })
+            .collect();
+
+        let (mut kept, mut removed) = (0u64, 0u64);
+        let mut per_source: Vec<SourceBoilerplate> = self
+            .sources
+            .values()
+            .map(|s| {
+                kept += s.kept;
+                removed += s.removed;
+                SourceBoilerplate {
+                    source: s.label.to_string(),
+                    documents: s.documents,
+                    duplicates: s.duplicates,
+                    kept_bytes: s.kept,
+                    removed_bytes: s.removed,
+                    share: share(s.removed, s.kept),
+                    top_lines: s
+                        .lines
+                        .top(self.limits.top_lines)
+                        .into_iter()
+                        .map(|c| LineCount {
+                            line: c.text.to_string(),
+                            count: c.count,
+                            error: c.error,
+                        })
+                        .collect(),
+                }
+            })
+            .collect();
+        per_source.sort_by(|a, b| {
+            b.documents
+                .cmp(&a.documents)
+                .then_with(|| a.source.cmp(&b.source))
+        });
+
+        let duplicates = self.exact + self.near;
+        Summary {
+            version: SUMMARY_VERSION,
+            documents: self.documents,
+            originals: self.documents - duplicates,
+            exact_duplicates: self.exact,
+            near_duplicates: self.near,
+            duplication_rate: if self.documents == 0 {
+                0.0
+            } else {
+                duplicates as f64 / self.documents as f64
+            },
+            clusters: self.clusters.len() as u64,
+            clusters_with_duplicates: with_dups,
+            largest_cluster_size: largest_size,
+            cluster_sizes: buckets,
+            duplicates_by_tier: self.by_tier,
+            jaccard_histogram: self.jaccard,
+            containment_histogram: self.containment,
+            boilerplate: Boilerplate {
+                kept_bytes: kept,
+                removed_bytes: removed,
+                share: share(removed, kept),
+                per_source,
+            },
+            languages: self.languages,
+            skipped: self.skipped,
+            errors: self.errors,
+            error_samples: self.error_samples,
+            largest_clusters,
+        }
+    }
+}
+
+/// Reduce a removed span to display lines: split at newlines, drop HTML tags, decode the
+/// commonest entities, collapse whitespace, cut at 160 characters; each distinct line once.
+pub(crate) fn span_lines(span: &str, html: bool, out: &mut Vec<(u64, String)>) {
+    let mut seen: HashSet<u64> = out.iter().map(|(k, _)| *k).collect();
+    let text;
+    let span = if html {
+        text = strip_tags(span);
+        text.as_str()
+    } else {
+        span
+    };
+    for raw in span.lines() {
+        let line: String = raw.split_whitespace().collect::<Vec<_>>().join(" ");
+        if line.is_empty() {
+            continue;
+        }
+        let line: String = line.chars().take(160).collect();
+        let key = xxhash_rust::xxh3::xxh3_64(line.as_bytes());
+        if seen.insert(key) {
+            out.push((key, line));
+        }
+    }
+}
+
+/// Block-level tags that end a line when stripping tags.
+const BLOCK_TAGS: &[&str] = &[
+    "p",
+    "div",
+    "br",
+    "li",
+    "tr",
+    "td",
+    "th",
+    "h1",
+    "h2",
+    "h3",
+    "h4",
+    "h5",
+    "h6",
+    "ul",
+    "ol",
+    "nav",
+    "header",
+    "footer",
+    "section",
+    "article",
+    "aside",
+    "table",
+    "dd",
+    "dt",
+    "blockquote",
+    "form",
+    "option",
+];
+
+fn strip_tags(html: &str) -> String {
+    let mut out = String::with_capacity(html.len());
+    let mut rest = html;
+    let mut skip_until: Option<&str> = None;
+    while let Some(lt) = rest.find('<') {
+        if skip_until.is_none() {
+            out.push_str(&decode_entities(&rest[..lt]));
+        }
+        let after = &rest[lt + 1..];
+        let gt = after.find('>').map_or(after.len(), |i| i + 1);
+        let tag = &after[..gt.min(after.len())];
+        let name: String = tag
+            .trim_start_matches('/')
+            .chars()
+            .take_while(|c| c.is_ascii_alphanumeric())
+            .collect::<String>()
+            .to_ascii_lowercase();
+        match skip_until {
+            Some(end) if tag.starts_with('/') && name == end => skip_until = None,
+            Some(_) => {}
+            None if !tag.starts_with('/') && (name == "script" || name == "style") => {
+                skip_until = Some(if name == "script" { "script" } else { "style" });
+            }
+            None if BLOCK_TAGS.contains(&name.as_str()) => out.push('\n'),
+            None => out.push(' '),
+        }
+        rest = after.get(gt..).unwrap_or_default();
+    }
+    if skip_until.is_none() {
+        out.push_str(&decode_entities(rest));
+    }
+    out
+}
+
+fn decode_entities(s: &str) -> std::borrow::Cow<'_, str> {
+    if !s.contains('&') {
+        return s.into();
+    }
+    s.replace("&nbsp;", " ")
+        .replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&quot;", "\"")
+        .replace("&#39;", "'")
+        .replace("&amp;", "&")
+        .into()
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    fn limits() -> Limits {
+        Limits {
+            largest_clusters: 2,
+            members_shown: 2,
+            snippet_budget_bytes: 1 << 20,
+            top_lines: 2,
+            line_counter_capacity: 8,
+            max_sources: 2,
+            error_samples: 1,
+        }
+    }
+
+    fn obs<'a>(
+        id: &'a str,
+        cluster: &'a str,
+        source: Option<&'a str>,
+        lines: &'a [(u64, String)],
+    ) -> Observation<'a> {
+        Observation {
+            id,
+            cluster_id: cluster,
+            source,
+            best: None,
+            lang: "en",
+            kept_bytes: 30,
+            removed_bytes: 10,
+            removed_lines: lines,
+            snippet: "snip",
+        }
+    }
+
+    #[test]
+    fn boilerplate_is_tallied_per_source_with_a_cap_on_sources() {
+        let nav = (1u64, "Home | Sport".to_string());
+        let share = (2u64, "Share this".to_string());
+        let teaser = (3u64, "Read also: x".to_string());
+        let mut t = Tally::new(limits());
+        t.observe(obs("a", "a", Some("s1"), &[nav.clone(), share.clone()]));
+        t.observe(obs("b", "b", Some("s1"), &[nav.clone(), teaser]));
+        t.observe(obs("c", "c", Some("s1"), &[nav.clone(), share]));
+        t.observe(obs("d", "d", None, &[]));
+        // A third source goes to the "other" bucket (max_sources = 2).
+        t.observe(obs("e", "e", Some("s3"), &[nav]));
+        t.error("x: bad".into());
+        t.error("y: bad".into());
+        let s = t.finish();
+        assert_eq!(s.boilerplate.kept_bytes, 150);
+        assert_eq!(s.boilerplate.removed_bytes, 50);
+        assert!((s.boilerplate.share - 0.25).abs() < 1e-12);
+        let names: Vec<&str> = s
+            .boilerplate
+            .per_source
+            .iter()
+            .map(|x| x.source.as_str())
+            .collect();
+        assert_eq!(names, ["s1", NO_SOURCE, OTHER_SOURCES]);
+        let s1 = &s.boilerplate.per_source[0];
+        assert_eq!(s1.documents, 3);
+        let top: Vec<(&str, u64)> = s1
+            .top_lines
+            .iter()
+            .map(|l| (l.line.as_str(), l.count))
+            .collect();
+        assert_eq!(top, [("Home | Sport", 3), ("Share this", 2)]);
+        assert_eq!(s.errors, 2);
+        assert_eq!(s.error_samples, ["x: bad"]);
+    }
+
+    #[test]
+    fn clusters_keep_their_first_members_and_the_largest_are_reported() {
+        let mut t = Tally::new(limits());
+        let m = Match {
+            id: "a".into(),
+            tier: Tier::Lsh,
+            hamming: 9,
+            jaccard: 0.6,
+            containment: 0.9,
+            reason: "r".into(),
+        };
+        for (id, cluster) in [
+            ("a", "a"),
+            ("b", "b"),
+            ("a2", "a"),
+            ("b2", "b"),
+            ("a3", "a"),
+        ] {
+            let mut o = obs(id, cluster, Some("s"), &[]);
+            if id != cluster {
+                o.best = Some(&m);
+            }
+            assert_eq!(t.observe(o), cluster);
+        }
+        let s = t.finish();
+        assert_eq!(s.near_duplicates, 3);
+        assert_eq!(s.jaccard_histogram.counts[12], 3);
+        assert_eq!(s.containment_histogram.counts[18], 3);
+        assert_eq!(s.duplicates_by_tier["lsh"], 3);
+        let sizes: Vec<(String, u64)> = s
+            .largest_clusters
+            .iter()
+            .map(|c| (c.cluster_id.clone(), c.size))
+            .collect();
+        assert_eq!(sizes, [("a".to_string(), 3), ("b".to_string(), 2)]);
+        let members: Vec<&str> = s.largest_clusters[0]
+            .members
+            .iter()
+            .map(|m| m.id.as_str())
+            .collect();
+        assert_eq!(members, ["a", "a2"], "members_shown = 2");
+        assert_eq!(
+            s.largest_clusters[0].members[1].tier.as_deref(),
+            Some("lsh")
+        );
+        assert_eq!(s.largest_clusters[0].members[0].tier, None);
+    }
+
+    #[test]
+    fn snippets_stop_at_the_budget_for_singletons() {
+        let mut l = limits();
+        l.snippet_budget_bytes = 100; // about one member
+        let mut t = Tally::new(l);
+        for id in ["a", "b", "c"] {
+            t.observe(obs(id, id, None, &[]));
+        }
+        t.observe(obs("c2", "c", None, &[]));
+        let s = t.finish();
+        let c = &s.largest_clusters[0];
+        assert_eq!(c.cluster_id, "c");
+        // The canonical came after the budget ran out; its duplicate still got a snippet.
+        let ids: Vec<&str> = c.members.iter().map(|m| m.id.as_str()).collect();
+        assert_eq!(ids, ["c2"]);
+    }
+
+    #[test]
+    fn histogram_bins_include_both_ends() {
+        let mut h = Histogram::new(4);
+        for v in [0.0, 0.24, 0.25, 0.99, 1.0, f32::NAN, 7.0] {
+            h.add(v);
+        }
+        assert_eq!(h.counts, vec![3, 1, 0, 3]);
+    }
+
+    #[test]
+    fn span_lines_drop_tags_scripts_and_repeats() {
+        let mut out = Vec::new();
+        span_lines(
+            "<nav><a href=x>Home</a> | <a>Sport</a></nav><script>var x = '<p>';</script><p>Share &amp; like</p>\n<p>Home | Sport</p>",
+            true,
+            &mut out,
+        );
+        let lines: Vec<&str> = out.iter().map(|(_, l)| l.as_str()).collect();
+        assert_eq!(lines, vec!["Home | Sport", "Share & like"]);
+        span_lines("  Read   also:\n\n", false, &mut out);
+        assert_eq!(out.last().unwrap().1, "Read also:");
+    }
+}

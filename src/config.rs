@@ -248,6 +248,7 @@ impl RawConfig {
         Ok(Config {
             engine: EngineConfig {
                 window_days: self.engine.window_days.unwrap_or(0),
+                ..EngineConfig::default()
             },
             listen,
             metrics_listen,

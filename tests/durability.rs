@@ -80,7 +80,14 @@ impl Drop for Server {
 
 fn spawn_server(data_dir: &Path) -> Server {
     let mut child = Command::new(bin())
-        .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
+        .args([
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+            "--metrics-listen",
+            "off",
+            "--data-dir",
+        ])
         .arg(data_dir)
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
@@ -172,7 +179,10 @@ async fn acknowledged_documents_survive_repeated_sigkill() {
     }
     assert_eq!(next, docs.len(), "the last round must finish the corpus");
     // Kills must have landed mid-stream for the test to mean anything.
-    assert!(kills_mid_stream >= 2, "only {kills_mid_stream} kills hit the stream");
+    assert!(
+        kills_mid_stream >= 2,
+        "only {kills_mid_stream} kills hit the stream"
+    );
 
     let server = spawn_server(data.path());
     let mut client = connect(&server.addr).await;

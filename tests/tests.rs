@@ -13,3 +13,5 @@ mod boilerplate;
 // The gRPC service end to end: every RPC, streams, limits, health, reflection, metrics,
 // shutdown, the --remote CLI client and the Python/Scrapy client (pytest).
 mod service;
+// Durable state: SIGKILL and restart of the real server lose no acknowledged document.
+mod durability;

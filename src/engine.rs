@@ -496,6 +496,58 @@ impl Engine {
         Ok(true)
     }
 
+    /// Evict every document older than its namespace's time window (by `published_at`, else
+    /// arrival) as of `now` (seconds since the epoch): it stops matching and its eviction is
+    /// durable. Namespaces without a window keep everything. The namespace lock is taken for
+    /// one chunk of slots at a time, so checks go on meanwhile. Returns how many were evicted.
+    pub fn evict_expired(&self, now: i64) -> Result<u64> {
+        const CHUNK: u32 = 4096;
+        let names: Vec<String> = self
+            .inner
+            .namespaces
+            .iter()
+            .map(|e| e.key().clone())
+            .collect();
+        let mut evicted = 0;
+        for name in names {
+            let ns = self.namespace(&name);
+            let mut start = 0u32;
+            loop {
+                let mut state = ns.state.lock();
+                let days = state.window_days.unwrap_or(self.inner.config.window_days);
+                let end_of_index = u32::try_from(state.index.next_slot()).unwrap_or(u32::MAX);
+                if days == 0 || start >= end_of_index {
+                    break;
+                }
+                let cutoff = now.saturating_sub(i64::from(days) * 86_400);
+                let expired = state
+                    .index
+                    .expired(start..start.saturating_add(CHUNK), cutoff);
+                let mut ops = Vec::with_capacity(expired.len());
+                for id in &expired {
+                    if let Some(slot) = state.index.slot_of(id) {
+                        state.index.delete(id);
+                        state.stats.documents = state.stats.documents.saturating_sub(1);
+                        ops.push(Op::Put {
+                            table: Table::Meta,
+                            key: deleted_key(u64::from(slot)),
+                            value: Vec::new(),
+                        });
+                    }
+                }
+                evicted += ops.len() as u64;
+                let pending = match &self.inner.store {
+                    Some(store) if !ops.is_empty() => store.submit(&name, ops)?,
+                    _ => PendingWrite::done(),
+                };
+                drop(state);
+                pending.wait()?;
+                start = start.saturating_add(CHUNK);
+            }
+        }
+        Ok(evicted)
+    }
+
     /// Counters of one namespace, or of all namespaces when `namespace` is None.
     pub fn stats(&self, namespace: Option<&str>) -> Vec<NamespaceStats> {
         let mut out: Vec<NamespaceStats> = self

@@ -205,3 +205,147 @@ async fn acknowledged_documents_survive_repeated_sigkill() {
         assert_eq!(&probe.cluster_id, cluster_id, "{id} changed cluster");
     }
 }
+
+mod engine_level {
+    use std::sync::Arc;
+
+    use neardup::document::Document;
+    use neardup::engine::{CheckOptions, Engine, EngineConfig};
+    use neardup::store::embedded::EmbeddedStore;
+    use neardup::store::Durability;
+
+    const DAY: i64 = 86_400;
+    const NOW: i64 = 1_800_000_000;
+
+    /// Distinct reports, one per topic, with nothing in common but function words.
+    fn article(topic: &str) -> String {
+        match topic {
+            "water" => {
+                "Engineers restored the water supply to the northern districts on Monday \
+                        after a burst main left 40,000 homes dry for two days.\nThe utility said \
+                        tankers would stay in the worst-hit streets until pressure was normal."
+            }
+            "railway" => {
+                "The new railway line between the port and the airport opened to \
+                          passengers on Friday, three years late and 12 percent over budget.\n\
+                          Trains will run every fifteen minutes, the operator announced."
+            }
+            "harbour" => {
+                "Fishermen blocked the harbour entrance for six hours in protest at \
+                          the quota cuts agreed in Brussels last week.\nCoast guard vessels \
+                          escorted two ferries through the blockade before talks began."
+            }
+            "school" => {
+                "A primary school in the valley will close in July because only 14 \
+                         pupils are enrolled for the autumn term, the council confirmed.\n\
+                         Parents have started a petition to keep the building open."
+            }
+            _ => {
+                "The bridge over the river was closed to lorries after inspectors found \
+                  cracks in two of its steel supports during a routine survey.\nCars may \
+                  still cross at reduced speed while repairs are planned."
+            }
+        }
+        .to_string()
+    }
+
+    fn doc(id: &str, text: &str, published_at: i64) -> Document {
+        Document {
+            published_at: Some(published_at),
+            ..Document::text(id, text)
+        }
+    }
+
+    fn probe(engine: &Engine, text: &str) -> Option<String> {
+        let opts = CheckOptions {
+            dry_run: true,
+            ..CheckOptions::default()
+        };
+        engine
+            .check("feed", doc("probe", text, NOW), &opts)
+            .unwrap()
+            .duplicate_of
+    }
+
+    fn open(dir: &std::path::Path) -> Engine {
+        let store = Arc::new(EmbeddedStore::open(dir, Durability::Sync).unwrap());
+        Engine::open(EngineConfig::default(), store).unwrap()
+    }
+
+    #[test]
+    fn ttl_evicts_old_documents_durably_and_keeps_recent_ones() {
+        let dir = tempfile::tempdir().unwrap();
+        {
+            let engine = open(dir.path());
+            engine.set_window("feed", Some(2));
+            let opts = CheckOptions::default();
+            engine
+                .check("feed", doc("old", &article("water"), NOW - 5 * DAY), &opts)
+                .unwrap();
+            engine
+                .check("feed", doc("new", &article("railway"), NOW - DAY), &opts)
+                .unwrap();
+            // Without a window in the probe, both would still match before eviction.
+            engine.set_window("feed", None);
+            assert_eq!(probe(&engine, &article("water")).as_deref(), Some("old"));
+            engine.set_window("feed", Some(2));
+            assert_eq!(engine.evict_expired(NOW).unwrap(), 1);
+            engine.set_window("feed", None);
+            assert_eq!(probe(&engine, &article("water")), None);
+            assert_eq!(probe(&engine, &article("railway")).as_deref(), Some("new"));
+            assert_eq!(engine.stats(Some("feed"))[0].documents, 1);
+        }
+        let engine = open(dir.path());
+        assert_eq!(
+            probe(&engine, &article("water")),
+            None,
+            "eviction lost on restart"
+        );
+        assert_eq!(probe(&engine, &article("railway")).as_deref(), Some("new"));
+    }
+
+    #[test]
+    fn a_deleted_id_no_longer_matches_even_after_restart() {
+        let dir = tempfile::tempdir().unwrap();
+        {
+            let engine = open(dir.path());
+            let opts = CheckOptions::default();
+            engine
+                .check("feed", doc("a", &article("harbour"), NOW), &opts)
+                .unwrap();
+            assert_eq!(probe(&engine, &article("harbour")).as_deref(), Some("a"));
+            assert!(engine.delete("feed", "a").unwrap());
+            assert!(!engine.delete("feed", "a").unwrap());
+            assert_eq!(probe(&engine, &article("harbour")), None);
+        }
+        let engine = open(dir.path());
+        assert_eq!(
+            probe(&engine, &article("harbour")),
+            None,
+            "delete lost on restart"
+        );
+        assert_eq!(engine.stats(Some("feed"))[0].documents, 0);
+    }
+
+    #[test]
+    fn a_resent_document_gets_its_first_verdict_and_a_different_one_under_its_id_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let engine = open(dir.path());
+        let opts = CheckOptions::default();
+        engine
+            .check("feed", doc("a", &article("school"), NOW), &opts)
+            .unwrap();
+        let copy = engine
+            .check("feed", doc("b", &article("school"), NOW), &opts)
+            .unwrap();
+        assert_eq!(copy.duplicate_of.as_deref(), Some("a"));
+        let again = engine
+            .check("feed", doc("b", &article("school"), NOW), &opts)
+            .unwrap();
+        assert_eq!(again.duplicate_of.as_deref(), Some("a"));
+        assert_eq!(again.cluster_id, copy.cluster_id);
+        assert!(!again.inserted);
+        let other = engine.check("feed", doc("b", &article("bridge"), NOW), &opts);
+        assert!(matches!(other, Err(neardup::Error::AlreadyExists { .. })));
+    }
+}

@@ -354,6 +354,18 @@ impl NamespaceIndex {
         true
     }
 
+    /// Ids of the live documents among `slots` whose time is before `cutoff` (TTL eviction
+    /// walks the slots in chunks so that no request waits long for the lock).
+    pub fn expired(&self, slots: std::ops::Range<u32>, cutoff: i64) -> Vec<Box<str>> {
+        let end = (slots.end as usize).min(self.docs.len());
+        let start = (slots.start as usize).min(end);
+        self.docs[start..end]
+            .iter()
+            .filter(|d| d.alive && d.time < cutoff)
+            .map(|d| d.id.clone())
+            .collect()
+    }
+
     /// Slot of a live document.
     pub fn slot_of(&self, id: &str) -> Option<u32> {
         self.by_id.get(id).copied()

@@ -349,3 +349,82 @@ mod engine_level {
         assert!(matches!(other, Err(neardup::Error::AlreadyExists { .. })));
     }
 }
+
+mod format_v1_fixture {
+    //! `tests/fixtures/store-v1/` holds a store written by format version 1. Every later build
+    //! must open it and give the same answers: regenerate it only together with a new format
+    //! version (and keep this one), with `NEARDUP_WRITE_FIXTURE=1 cargo test format_v1`.
+
+    use std::path::PathBuf;
+    use std::sync::Arc;
+
+    use neardup::document::Document;
+    use neardup::engine::{CheckOptions, Engine, EngineConfig};
+    use neardup::store::embedded::{EmbeddedStore, FILE_NAME};
+    use neardup::store::Durability;
+
+    fn fixture_dir() -> PathBuf {
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/store-v1")
+    }
+
+    const REPORT: &str = "The port authority said on Tuesday that container traffic rose by 8 \
+                          percent in the third quarter, helped by new routes to Asia.\nThe \
+                          authority expects volumes to keep growing next year as a second \
+                          terminal opens on the eastern quay.";
+    const REPRINT: &str = "Port traffic up\nThe port authority said on Tuesday that container \
+                           traffic rose by 8 percent in the third quarter, helped by new routes \
+                           to Asia.\nThe authority expects volumes to keep growing next year.";
+    const OTHER: &str = "Heavy snow closed the mountain pass for the second time this week, \
+                         and the road service warned drivers to carry chains until Sunday.";
+    const GONE: &str = "The museum will lend three paintings to a gallery abroad for an \
+                        exhibition that opens in the spring and runs until the end of August.";
+
+    fn write_fixture(dir: &std::path::Path) {
+        let _ = std::fs::remove_dir_all(dir);
+        let store = Arc::new(EmbeddedStore::open(dir, Durability::Sync).unwrap());
+        let engine = Engine::open(EngineConfig::default(), store).unwrap();
+        let opts = CheckOptions::default();
+        for (id, text) in [("a", REPORT), ("b", REPRINT), ("c", OTHER), ("d", GONE)] {
+            let doc = Document {
+                published_at: Some(1_700_000_000),
+                ..Document::text(id, text)
+            };
+            engine.check("fixture", doc, &opts).unwrap();
+        }
+        assert!(engine.delete("fixture", "d").unwrap());
+    }
+
+    #[test]
+    fn format_v1_store_still_opens_with_the_same_answers() {
+        let fixture = fixture_dir();
+        if std::env::var_os("NEARDUP_WRITE_FIXTURE").is_some() {
+            write_fixture(&fixture);
+        }
+        // Open a copy: opening may write (redb's recovery), the fixture must stay as released.
+        let copy = tempfile::tempdir().unwrap();
+        std::fs::copy(fixture.join(FILE_NAME), copy.path().join(FILE_NAME))
+            .expect("tests/fixtures/store-v1 is committed");
+        let store = Arc::new(EmbeddedStore::open(copy.path(), Durability::Sync).unwrap());
+        let engine = Engine::open(EngineConfig::default(), store).unwrap();
+        let stats = &engine.stats(Some("fixture"))[0];
+        assert_eq!(
+            (stats.documents, stats.clusters, stats.duplicates),
+            (3, 3, 1)
+        );
+        let dry = CheckOptions {
+            dry_run: true,
+            ..CheckOptions::default()
+        };
+        let verdict = |text: &str| {
+            let doc = Document {
+                published_at: Some(1_700_000_000),
+                ..Document::text("probe", text)
+            };
+            let out = engine.check("fixture", doc, &dry).unwrap();
+            (out.duplicate_of, out.cluster_id)
+        };
+        assert_eq!(verdict(REPRINT), (Some("b".into()), "a".into()));
+        assert_eq!(verdict(OTHER), (Some("c".into()), "c".into()));
+        assert_eq!(verdict(GONE).0, None, "a deleted document matched");
+    }
+}

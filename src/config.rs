@@ -33,6 +33,7 @@ use std::time::Duration;
 use serde::Deserialize;
 
 use crate::engine::EngineConfig;
+use crate::store::Durability;
 use crate::{Error, Result};
 
 /// Default gRPC address.
@@ -52,9 +53,10 @@ pub struct Config {
     pub listen: SocketAddr,
     /// Address of the Prometheus `/metrics` HTTP endpoint; `None` turns it off.
     pub metrics_listen: Option<SocketAddr>,
-    /// Directory of the embedded store. Created at start; the state is in memory until the
-    /// durable store lands.
+    /// Directory of the embedded store (created at start).
     pub data_dir: PathBuf,
+    /// When an acknowledged document reaches the disk (default: before `Check` returns).
+    pub durability: Durability,
     /// Request and stream limits.
     pub limits: Limits,
     /// Longest time a unary call may take, whatever deadline the caller sent (a shorter caller
@@ -72,6 +74,7 @@ impl Default for Config {
             listen: SocketAddr::from(([127, 0, 0, 1], 50051)),
             metrics_listen: Some(SocketAddr::from(([127, 0, 0, 1], 9464))),
             data_dir: PathBuf::from(DEFAULT_DATA_DIR),
+            durability: Durability::default(),
             limits: Limits::default(),
             request_timeout: Duration::from_secs(30),
             drain_timeout: Duration::from_secs(10),
@@ -127,6 +130,9 @@ pub struct RawConfig {
     pub metrics_listen: Option<String>,
     /// Store directory.
     pub data_dir: Option<PathBuf>,
+    /// `sync` (default: every acknowledged write is on disk, with group commit), `interval:MS`
+    /// (synced at most MS milliseconds later) or `off` (never synced by us).
+    pub durability: Option<String>,
     /// Unary call time cap in milliseconds.
     pub request_timeout_ms: Option<u64>,
     /// Drain time on shutdown in milliseconds.
@@ -255,6 +261,10 @@ impl RawConfig {
             listen,
             metrics_listen,
             data_dir: self.data_dir.unwrap_or(defaults.data_dir),
+            durability: match self.durability.as_deref() {
+                None => defaults.durability,
+                Some(text) => parse_durability(text)?,
+            },
             limits,
             request_timeout,
             drain_timeout,
@@ -335,5 +345,43 @@ mod tests {
     fn unknown_keys_are_refused() {
         assert!(toml::from_str::<RawConfig>("lisen = \"x\"\n").is_err());
         assert!(toml::from_str::<RawConfig>("[limits]\nmax_docs = 1\n").is_err());
+    }
+}
+
+/// Parse the `durability` setting: `sync`, `interval:MS` or `off`.
+pub fn parse_durability(text: &str) -> Result<Durability> {
+    match text.trim() {
+        "sync" => Ok(Durability::Sync),
+        "off" => Ok(Durability::Off),
+        other => other
+            .strip_prefix("interval:")
+            .and_then(|ms| ms.parse::<u64>().ok())
+            .filter(|&ms| ms > 0)
+            .map(|ms| Durability::Interval(Duration::from_millis(ms)))
+            .ok_or_else(|| {
+                Error::invalid(
+                    "durability",
+                    format!("{other:?} is not one of sync, interval:MS (MS > 0), off"),
+                )
+            }),
+    }
+}
+
+#[cfg(test)]
+mod durability_tests {
+    use super::*;
+
+    #[test]
+    fn durability_settings_parse_or_name_the_field() {
+        assert_eq!(parse_durability("sync").unwrap(), Durability::Sync);
+        assert_eq!(parse_durability("off").unwrap(), Durability::Off);
+        assert_eq!(
+            parse_durability("interval:250").unwrap(),
+            Durability::Interval(Duration::from_millis(250))
+        );
+        for bad in ["", "always", "interval:", "interval:0", "interval:x"] {
+            let err = parse_durability(bad).unwrap_err().to_string();
+            assert!(err.contains("durability"), "{bad:?}: {err}");
+        }
     }
 }

@@ -25,6 +25,8 @@ use crate::boilerplate::{Cleaned, InputFormat, Stripper};
 use crate::document::Document;
 use crate::index::{IndexConfig, Match, NamespaceIndex};
 use crate::pipeline::{self, FeatureConfig, Features};
+use crate::store::record::{doc_key, seq_of, DocRecord};
+use crate::store::{Op, PendingWrite, Store, Table};
 use crate::{Error, Result};
 
 /// Settings of detection and stripping.
@@ -144,6 +146,19 @@ pub struct Engine {
 struct Inner {
     config: EngineConfig,
     namespaces: DashMap<String, Arc<Namespace>>,
+    /// Where accepted documents are made durable; None keeps everything in memory only.
+    store: Option<Arc<dyn Store>>,
+}
+
+/// Prefix of the `Meta` records that mark a document record as deleted.
+const DELETED_PREFIX: &[u8] = b"deleted/";
+
+/// Key of the marker saying that record `seq` was deleted. Deletions are markers rather than
+/// rewrites of the record, so no read is needed; replay applies them by sequence number.
+fn deleted_key(seq: u64) -> Vec<u8> {
+    let mut key = DELETED_PREFIX.to_vec();
+    key.extend_from_slice(&seq.to_be_bytes());
+    key
 }
 
 fn now_secs() -> i64 {
@@ -165,7 +180,83 @@ impl Engine {
             inner: Arc::new(Inner {
                 config,
                 namespaces: DashMap::new(),
+                store: None,
             }),
+        }
+    }
+
+    /// An engine whose accepted documents are durable in `store`, rebuilt from what the store
+    /// holds: every namespace's records are replayed in insertion order, so the index, the
+    /// clusters, the document frequencies and the learned boilerplate lines end as they were.
+    pub fn open(config: EngineConfig, store: Arc<dyn Store>) -> Result<Self> {
+        let engine = Engine {
+            inner: Arc::new(Inner {
+                config,
+                namespaces: DashMap::new(),
+                store: Some(store.clone()),
+            }),
+        };
+        for name in store.namespaces()? {
+            let ns = engine.namespace(&name);
+            let mut state = ns.state.lock();
+            let mut slots: std::collections::HashMap<String, u32> = Default::default();
+            let mut deleted = std::collections::HashSet::new();
+            store.scan(&name, Table::Meta, &mut |key, _| {
+                if let Some(seq) = key.strip_prefix(DELETED_PREFIX) {
+                    deleted.insert(seq_of(seq)?);
+                }
+                Ok(())
+            })?;
+            store.scan(&name, Table::Documents, &mut |key, value| {
+                let seq = seq_of(key)?;
+                let mut rec = DocRecord::decode(value)?;
+                rec.alive &= !deleted.contains(&seq);
+                if seq != state.index.next_slot() {
+                    return Err(Error::Decode {
+                        what: "document records",
+                        message: format!(
+                            "namespace {name:?}: record {seq} follows {} records",
+                            state.index.next_slot()
+                        ),
+                    });
+                }
+                let best = rec.best.as_deref().and_then(|b| slots.get(b).copied());
+                let slot = state.index.restore(&rec, best)?;
+                slots.insert(rec.id.clone(), slot);
+                ns.stripper
+                    .learn(rec.source.as_deref(), &rec.line_keys, &rec.cluster_id);
+                state.epoch += 1;
+                if best.is_none() {
+                    state.stats.clusters += 1;
+                } else {
+                    state.stats.duplicates += 1;
+                }
+                state.stats.bytes += rec.bytes;
+                if rec.alive {
+                    state.stats.documents += 1;
+                }
+                Ok(())
+            })?;
+        }
+        Ok(engine)
+    }
+
+    /// Make every accepted document durable now, whatever the store's policy (shutdown).
+    pub fn flush(&self) -> Result<()> {
+        match &self.inner.store {
+            Some(store) => store.flush(),
+            None => Ok(()),
+        }
+    }
+
+    /// The stored record of a slot, when the engine has a store.
+    fn stored_record(&self, namespace: &str, slot: u32) -> Result<Option<DocRecord>> {
+        let Some(store) = &self.inner.store else {
+            return Ok(None);
+        };
+        match store.get(namespace, Table::Documents, &doc_key(u64::from(slot)))? {
+            Some(bytes) => Ok(Some(DocRecord::decode(&bytes)?)),
+            None => Ok(None),
         }
     }
 
@@ -259,10 +350,32 @@ impl Engine {
             .or(state.window_days)
             .unwrap_or(self.inner.config.window_days);
         let window = (days > 0).then_some(i64::from(days) * 86_400);
-        if state.index.contains(&doc.id) && !opts.dry_run {
-            return Err(Error::AlreadyExists {
-                namespace: namespace.to_string(),
+        if let Some(slot) = state.index.slot_of(&doc.id).filter(|_| !opts.dry_run) {
+            // The same document sent again (a retry after a lost answer or a restart) gets the
+            // verdict it got the first time; another document under a taken id is refused.
+            if state.index.exact_of(slot) != Some(features.exact) {
+                return Err(Error::AlreadyExists {
+                    namespace: namespace.to_string(),
+                    id: doc.id,
+                });
+            }
+            let cluster_id = state
+                .index
+                .cluster_id_of(slot)
+                .map_or_else(|| doc.id.clone(), str::to_string);
+            drop(state);
+            let duplicate_of = self
+                .stored_record(namespace, slot)?
+                .and_then(|rec| rec.best)
+                .or_else(|| (cluster_id != doc.id).then(|| cluster_id.clone()));
+            return Ok(CheckOutcome {
                 id: doc.id,
+                duplicate_of,
+                cluster_id,
+                matches: Vec::new(),
+                simhash: 0,
+                inserted: false,
+                cleaned,
             });
         }
         let look = state.index.lookup(&features, time, window);
@@ -274,13 +387,46 @@ impl Engine {
             .map(str::to_string)
             .unwrap_or_else(|| doc.id.clone());
         let inserted = !opts.dry_run;
+        let mut pending = PendingWrite::done();
         if inserted {
-            let (_, cluster) = state.index.insert(&doc.id, &features, time, &look)?;
+            let (slot, cluster) = state.index.insert(&doc.id, &features, time, &look)?;
             if let Some(c) = state.index.id_of(cluster) {
                 cluster_id = c.to_string();
             }
             ns.stripper
                 .learn(doc.source.as_deref(), &cleaned.line_keys, &cluster_id);
+            if let Some(store) = &self.inner.store {
+                let record = DocRecord {
+                    id: doc.id.clone(),
+                    time,
+                    alive: true,
+                    exact: features.exact,
+                    simhash: look.simhash,
+                    band_keys: look.band_keys.clone(),
+                    sketch: features.sketch.clone(),
+                    numbers: features.numbers.clone(),
+                    tokens: if duplicate_of.is_none() {
+                        features.tokens.clone()
+                    } else {
+                        Vec::new()
+                    },
+                    best: duplicate_of.clone(),
+                    cluster_id: cluster_id.clone(),
+                    source: doc.source.clone(),
+                    line_keys: cleaned.line_keys.clone(),
+                    bytes: doc.content_len() as u64,
+                };
+                // Submitted under the lock so records reach the disk in decision order; awaited
+                // after it so concurrent checks share one sync.
+                pending = store.submit(
+                    namespace,
+                    vec![Op::Put {
+                        table: Table::Documents,
+                        key: doc_key(u64::from(slot)),
+                        value: record.encode()?,
+                    }],
+                )?;
+            }
             state.epoch += 1;
             state.stats.documents += 1;
             state.stats.bytes += doc.content_len() as u64;
@@ -290,6 +436,8 @@ impl Engine {
                 state.stats.clusters += 1;
             }
         }
+        drop(state);
+        pending.wait()?;
         Ok(CheckOutcome {
             id: doc.id,
             duplicate_of,
@@ -324,11 +472,77 @@ impl Engine {
     pub fn delete(&self, namespace: &str, id: &str) -> Result<bool> {
         let ns = self.namespace(namespace);
         let mut state = ns.state.lock();
-        let known = state.index.delete(id);
-        if known {
-            state.stats.documents = state.stats.documents.saturating_sub(1);
+        let Some(slot) = state.index.slot_of(id) else {
+            return Ok(false);
+        };
+        state.index.delete(id);
+        state.stats.documents = state.stats.documents.saturating_sub(1);
+        let pending = match &self.inner.store {
+            Some(store) => store.submit(
+                namespace,
+                vec![Op::Put {
+                    table: Table::Meta,
+                    key: deleted_key(u64::from(slot)),
+                    value: Vec::new(),
+                }],
+            )?,
+            None => PendingWrite::done(),
+        };
+        drop(state);
+        pending.wait()?;
+        Ok(true)
+    }
+
+    /// Evict every document older than its namespace's time window (by `published_at`, else
+    /// arrival) as of `now` (seconds since the epoch): it stops matching and its eviction is
+    /// durable. Namespaces without a window keep everything. The namespace lock is taken for
+    /// one chunk of slots at a time, so checks go on meanwhile. Returns how many were evicted.
+    pub fn evict_expired(&self, now: i64) -> Result<u64> {
+        const CHUNK: u32 = 4096;
+        let names: Vec<String> = self
+            .inner
+            .namespaces
+            .iter()
+            .map(|e| e.key().clone())
+            .collect();
+        let mut evicted = 0;
+        for name in names {
+            let ns = self.namespace(&name);
+            let mut start = 0u32;
+            loop {
+                let mut state = ns.state.lock();
+                let days = state.window_days.unwrap_or(self.inner.config.window_days);
+                let end_of_index = u32::try_from(state.index.next_slot()).unwrap_or(u32::MAX);
+                if days == 0 || start >= end_of_index {
+                    break;
+                }
+                let cutoff = now.saturating_sub(i64::from(days) * 86_400);
+                let expired = state
+                    .index
+                    .expired(start..start.saturating_add(CHUNK), cutoff);
+                let mut ops = Vec::with_capacity(expired.len());
+                for id in &expired {
+                    if let Some(slot) = state.index.slot_of(id) {
+                        state.index.delete(id);
+                        state.stats.documents = state.stats.documents.saturating_sub(1);
+                        ops.push(Op::Put {
+                            table: Table::Meta,
+                            key: deleted_key(u64::from(slot)),
+                            value: Vec::new(),
+                        });
+                    }
+                }
+                evicted += ops.len() as u64;
+                let pending = match &self.inner.store {
+                    Some(store) if !ops.is_empty() => store.submit(&name, ops)?,
+                    _ => PendingWrite::done(),
+                };
+                drop(state);
+                pending.wait()?;
+                start = start.saturating_add(CHUNK);
+            }
         }
-        Ok(known)
+        Ok(evicted)
     }
 
     /// Counters of one namespace, or of all namespaces when `namespace` is None.

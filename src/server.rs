@@ -69,6 +69,7 @@ pub async fn serve(
     let (drain_tx, drain_rx) = watch::channel(false);
     let drain_tx = Arc::new(drain_tx);
 
+    tokio::spawn(evict_periodically(engine.clone(), drain_rx.clone()));
     let service = NearDupService::new(engine, &config, metrics.clone(), drain_rx.clone());
     let neardup = NearDupServer::new(service)
         .accept_compressed(CompressionEncoding::Gzip)
@@ -206,5 +207,30 @@ async fn serve_metrics(
         .await;
     if let Err(err) = result {
         tracing::error!(error = %err, "metrics endpoint failed");
+    }
+}
+
+/// How often documents older than their namespace's time window are evicted.
+pub const EVICTION_INTERVAL: std::time::Duration = std::time::Duration::from_secs(60);
+
+/// Evict expired documents every [`EVICTION_INTERVAL`] on the blocking pool (the engine locks
+/// one chunk of a namespace at a time, so requests go on), until the server drains.
+async fn evict_periodically(engine: Engine, mut drain: watch::Receiver<bool>) {
+    let mut tick = tokio::time::interval(EVICTION_INTERVAL);
+    loop {
+        tokio::select! {
+            _ = tick.tick() => {}
+            _ = drain.changed() => return,
+        }
+        let engine = engine.clone();
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs() as i64);
+        match tokio::task::spawn_blocking(move || engine.evict_expired(now)).await {
+            Ok(Ok(0)) => {}
+            Ok(Ok(evicted)) => tracing::info!(evicted, "expired documents evicted"),
+            Ok(Err(err)) => tracing::warn!(%err, "eviction failed; retrying next interval"),
+            Err(err) => tracing::warn!(%err, "eviction task failed"),
+        }
     }
 }

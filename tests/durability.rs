@@ -80,7 +80,14 @@ impl Drop for Server {
 
 fn spawn_server(data_dir: &Path) -> Server {
     let mut child = Command::new(bin())
-        .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
+        .args([
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+            "--metrics-listen",
+            "off",
+            "--data-dir",
+        ])
         .arg(data_dir)
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
@@ -172,7 +179,10 @@ async fn acknowledged_documents_survive_repeated_sigkill() {
     }
     assert_eq!(next, docs.len(), "the last round must finish the corpus");
     // Kills must have landed mid-stream for the test to mean anything.
-    assert!(kills_mid_stream >= 2, "only {kills_mid_stream} kills hit the stream");
+    assert!(
+        kills_mid_stream >= 2,
+        "only {kills_mid_stream} kills hit the stream"
+    );
 
     let server = spawn_server(data.path());
     let mut client = connect(&server.addr).await;
@@ -193,5 +203,228 @@ async fn acknowledged_documents_survive_repeated_sigkill() {
             "{id} was acknowledged but is no longer known"
         );
         assert_eq!(&probe.cluster_id, cluster_id, "{id} changed cluster");
+    }
+}
+
+mod engine_level {
+    use std::sync::Arc;
+
+    use neardup::document::Document;
+    use neardup::engine::{CheckOptions, Engine, EngineConfig};
+    use neardup::store::embedded::EmbeddedStore;
+    use neardup::store::Durability;
+
+    const DAY: i64 = 86_400;
+    const NOW: i64 = 1_800_000_000;
+
+    /// Distinct reports, one per topic, with nothing in common but function words.
+    fn article(topic: &str) -> String {
+        match topic {
+            "water" => {
+                "Engineers restored the water supply to the northern districts on Monday \
+                        after a burst main left 40,000 homes dry for two days.\nThe utility said \
+                        tankers would stay in the worst-hit streets until pressure was normal."
+            }
+            "railway" => {
+                "The new railway line between the port and the airport opened to \
+                          passengers on Friday, three years late and 12 percent over budget.\n\
+                          Trains will run every fifteen minutes, the operator announced."
+            }
+            "harbour" => {
+                "Fishermen blocked the harbour entrance for six hours in protest at \
+                          the quota cuts agreed in Brussels last week.\nCoast guard vessels \
+                          escorted two ferries through the blockade before talks began."
+            }
+            "school" => {
+                "A primary school in the valley will close in July because only 14 \
+                         pupils are enrolled for the autumn term, the council confirmed.\n\
+                         Parents have started a petition to keep the building open."
+            }
+            _ => {
+                "The bridge over the river was closed to lorries after inspectors found \
+                  cracks in two of its steel supports during a routine survey.\nCars may \
+                  still cross at reduced speed while repairs are planned."
+            }
+        }
+        .to_string()
+    }
+
+    fn doc(id: &str, text: &str, published_at: i64) -> Document {
+        Document {
+            published_at: Some(published_at),
+            ..Document::text(id, text)
+        }
+    }
+
+    fn probe(engine: &Engine, text: &str) -> Option<String> {
+        let opts = CheckOptions {
+            dry_run: true,
+            ..CheckOptions::default()
+        };
+        engine
+            .check("feed", doc("probe", text, NOW), &opts)
+            .unwrap()
+            .duplicate_of
+    }
+
+    fn open(dir: &std::path::Path) -> Engine {
+        let store = Arc::new(EmbeddedStore::open(dir, Durability::Sync).unwrap());
+        Engine::open(EngineConfig::default(), store).unwrap()
+    }
+
+    #[test]
+    fn ttl_evicts_old_documents_durably_and_keeps_recent_ones() {
+        let dir = tempfile::tempdir().unwrap();
+        {
+            let engine = open(dir.path());
+            engine.set_window("feed", Some(2));
+            let opts = CheckOptions::default();
+            engine
+                .check("feed", doc("old", &article("water"), NOW - 5 * DAY), &opts)
+                .unwrap();
+            engine
+                .check("feed", doc("new", &article("railway"), NOW - DAY), &opts)
+                .unwrap();
+            // Without a window in the probe, both would still match before eviction.
+            engine.set_window("feed", None);
+            assert_eq!(probe(&engine, &article("water")).as_deref(), Some("old"));
+            engine.set_window("feed", Some(2));
+            assert_eq!(engine.evict_expired(NOW).unwrap(), 1);
+            engine.set_window("feed", None);
+            assert_eq!(probe(&engine, &article("water")), None);
+            assert_eq!(probe(&engine, &article("railway")).as_deref(), Some("new"));
+            assert_eq!(engine.stats(Some("feed"))[0].documents, 1);
+        }
+        let engine = open(dir.path());
+        assert_eq!(
+            probe(&engine, &article("water")),
+            None,
+            "eviction lost on restart"
+        );
+        assert_eq!(probe(&engine, &article("railway")).as_deref(), Some("new"));
+    }
+
+    #[test]
+    fn a_deleted_id_no_longer_matches_even_after_restart() {
+        let dir = tempfile::tempdir().unwrap();
+        {
+            let engine = open(dir.path());
+            let opts = CheckOptions::default();
+            engine
+                .check("feed", doc("a", &article("harbour"), NOW), &opts)
+                .unwrap();
+            assert_eq!(probe(&engine, &article("harbour")).as_deref(), Some("a"));
+            assert!(engine.delete("feed", "a").unwrap());
+            assert!(!engine.delete("feed", "a").unwrap());
+            assert_eq!(probe(&engine, &article("harbour")), None);
+        }
+        let engine = open(dir.path());
+        assert_eq!(
+            probe(&engine, &article("harbour")),
+            None,
+            "delete lost on restart"
+        );
+        assert_eq!(engine.stats(Some("feed"))[0].documents, 0);
+    }
+
+    #[test]
+    fn a_resent_document_gets_its_first_verdict_and_a_different_one_under_its_id_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let engine = open(dir.path());
+        let opts = CheckOptions::default();
+        engine
+            .check("feed", doc("a", &article("school"), NOW), &opts)
+            .unwrap();
+        let copy = engine
+            .check("feed", doc("b", &article("school"), NOW), &opts)
+            .unwrap();
+        assert_eq!(copy.duplicate_of.as_deref(), Some("a"));
+        let again = engine
+            .check("feed", doc("b", &article("school"), NOW), &opts)
+            .unwrap();
+        assert_eq!(again.duplicate_of.as_deref(), Some("a"));
+        assert_eq!(again.cluster_id, copy.cluster_id);
+        assert!(!again.inserted);
+        let other = engine.check("feed", doc("b", &article("bridge"), NOW), &opts);
+        assert!(matches!(other, Err(neardup::Error::AlreadyExists { .. })));
+    }
+}
+
+mod format_v1_fixture {
+    //! `tests/fixtures/store-v1/` holds a store written by format version 1. Every later build
+    //! must open it and give the same answers: regenerate it only together with a new format
+    //! version (and keep this one), with `NEARDUP_WRITE_FIXTURE=1 cargo test format_v1`.
+
+    use std::path::PathBuf;
+    use std::sync::Arc;
+
+    use neardup::document::Document;
+    use neardup::engine::{CheckOptions, Engine, EngineConfig};
+    use neardup::store::embedded::{EmbeddedStore, FILE_NAME};
+    use neardup::store::Durability;
+
+    fn fixture_dir() -> PathBuf {
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/store-v1")
+    }
+
+    const REPORT: &str = "The port authority said on Tuesday that container traffic rose by 8 \
+                          percent in the third quarter, helped by new routes to Asia.\nThe \
+                          authority expects volumes to keep growing next year as a second \
+                          terminal opens on the eastern quay.";
+    const REPRINT: &str = "Port traffic up\nThe port authority said on Tuesday that container \
+                           traffic rose by 8 percent in the third quarter, helped by new routes \
+                           to Asia.\nThe authority expects volumes to keep growing next year.";
+    const OTHER: &str = "Heavy snow closed the mountain pass for the second time this week, \
+                         and the road service warned drivers to carry chains until Sunday.";
+    const GONE: &str = "The museum will lend three paintings to a gallery abroad for an \
+                        exhibition that opens in the spring and runs until the end of August.";
+
+    fn write_fixture(dir: &std::path::Path) {
+        let _ = std::fs::remove_dir_all(dir);
+        let store = Arc::new(EmbeddedStore::open(dir, Durability::Sync).unwrap());
+        let engine = Engine::open(EngineConfig::default(), store).unwrap();
+        let opts = CheckOptions::default();
+        for (id, text) in [("a", REPORT), ("b", REPRINT), ("c", OTHER), ("d", GONE)] {
+            let doc = Document {
+                published_at: Some(1_700_000_000),
+                ..Document::text(id, text)
+            };
+            engine.check("fixture", doc, &opts).unwrap();
+        }
+        assert!(engine.delete("fixture", "d").unwrap());
+    }
+
+    #[test]
+    fn format_v1_store_still_opens_with_the_same_answers() {
+        let fixture = fixture_dir();
+        if std::env::var_os("NEARDUP_WRITE_FIXTURE").is_some() {
+            write_fixture(&fixture);
+        }
+        // Open a copy: opening may write (redb's recovery), the fixture must stay as released.
+        let copy = tempfile::tempdir().unwrap();
+        std::fs::copy(fixture.join(FILE_NAME), copy.path().join(FILE_NAME))
+            .expect("tests/fixtures/store-v1 is committed");
+        let store = Arc::new(EmbeddedStore::open(copy.path(), Durability::Sync).unwrap());
+        let engine = Engine::open(EngineConfig::default(), store).unwrap();
+        let stats = &engine.stats(Some("fixture"))[0];
+        assert_eq!(
+            (stats.documents, stats.clusters, stats.duplicates),
+            (3, 3, 1)
+        );
+        let dry = CheckOptions {
+            dry_run: true,
+            ..CheckOptions::default()
+        };
+        let verdict = |text: &str| {
+            let doc = Document {
+                published_at: Some(1_700_000_000),
+                ..Document::text("probe", text)
+            };
+            let out = engine.check("fixture", doc, &dry).unwrap();
+            (out.duplicate_of, out.cluster_id)
+        };
+        assert_eq!(verdict(REPRINT), (Some("b".into()), "a".into()));
+        assert_eq!(verdict(OTHER), (Some("c".into()), "c".into()));
+        assert_eq!(verdict(GONE).0, None, "a deleted document matched");
     }
 }

@@ -4,12 +4,15 @@
 mod common;
 // The `neardup` command line contracts (dedup, clean, fingerprint).
 mod cli;
+// The detection core: seeds and their variants, thread-count independence, invariants.
+mod core;
+// Boilerplate stripping: seeds, golden files, bad input, invariants.
+mod boilerplate;
 // The gRPC service end to end: every RPC, streams, limits, health, reflection, metrics,
 // shutdown, the --remote CLI client and the Python/Scrapy client (pytest).
 mod service;
-// Boilerplate stripping: seeds, golden files, bad input, invariants.
-mod boilerplate;
+// Durable state: SIGKILL and restart of the real server lose no acknowledged document; TTL,
+// delete, re-sends; the format v1 fixture.
+mod durability;
 // `neardup audit`: summary counts, parity with dedup, WARC/folder inputs, report, determinism.
 mod audit;
-// The detection core: seeds and their variants, thread-count independence, invariants.
-mod core;

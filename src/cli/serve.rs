@@ -12,6 +12,8 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use crate::config::RawConfig;
+use crate::engine::Engine;
+use crate::store::embedded::EmbeddedStore;
 use crate::{Error, Result};
 
 /// Log output format.
@@ -32,10 +34,13 @@ pub struct ServeArgs {
     /// Prometheus /metrics address, or `off` [default: 127.0.0.1:9464].
     #[arg(long, env = "NEARDUP_METRICS_LISTEN")]
     pub metrics_listen: Option<String>,
-    /// Directory of the embedded store [default: ./neardup-data]. Created if missing; the
-    /// state is kept in memory until the durable store lands.
+    /// Directory of the embedded store [default: ./neardup-data]. Created if missing.
     #[arg(long, env = "NEARDUP_DATA_DIR")]
     pub data_dir: Option<PathBuf>,
+    /// When accepted documents reach the disk: `sync` (before Check returns; concurrent
+    /// checks share one sync), `interval:MS`, or `off` [default: sync].
+    #[arg(long, env = "NEARDUP_DURABILITY")]
+    pub durability: Option<String>,
     /// TOML configuration file (limits, timeouts, engine settings).
     #[arg(long, env = "NEARDUP_CONFIG")]
     pub config: Option<PathBuf>,
@@ -60,6 +65,9 @@ impl ServeArgs {
         if let Some(dir) = &self.data_dir {
             raw.data_dir = Some(dir.clone());
         }
+        if let Some(durability) = &self.durability {
+            raw.durability = Some(durability.clone());
+        }
         Ok(raw)
     }
 }
@@ -72,9 +80,15 @@ pub fn run(args: ServeArgs) -> Result<ExitCode> {
         path: config.data_dir.display().to_string(),
         message: format!("cannot create the data directory: {e}"),
     })?;
+    let store = std::sync::Arc::new(EmbeddedStore::open(&config.data_dir, config.durability)?);
+    let started = std::time::Instant::now();
+    let engine = Engine::open(config.engine.clone(), store)?;
     tracing::info!(
         data_dir = %config.data_dir.display(),
-        "state is kept in memory for now (the durable store is not built yet)"
+        durability = ?config.durability,
+        documents = engine.stats(None).iter().map(|s| s.documents).sum::<u64>(),
+        elapsed_ms = started.elapsed().as_millis() as u64,
+        "store opened"
     );
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -97,7 +111,12 @@ pub fn run(args: ServeArgs) -> Result<ExitCode> {
         }
         println!("{ready}");
         std::io::Write::flush(&mut std::io::stdout())?;
-        crate::server::run_with_metrics(listener, metrics, config, shutdown_signal()).await
+        let served =
+            crate::server::serve(engine.clone(), listener, metrics, config, shutdown_signal())
+                .await;
+        // Whatever the durability policy, what was accepted is on disk before we exit.
+        engine.flush()?;
+        served
     })?;
     Ok(ExitCode::SUCCESS)
 }

@@ -15,6 +15,7 @@ use std::collections::HashMap;
 use crate::pipeline::fingerprint::{hamming, DocFreq};
 use crate::pipeline::minhash::{band_keys, signature};
 use crate::pipeline::Features;
+use crate::store::record::DocRecord;
 
 /// How a candidate was found.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
@@ -352,6 +353,74 @@ impl NamespaceIndex {
         }
         self.live = self.live.saturating_sub(1);
         true
+    }
+
+    /// Ids of the live documents among `slots` whose time is before `cutoff` (TTL eviction
+    /// walks the slots in chunks so that no request waits long for the lock).
+    pub fn expired(&self, slots: std::ops::Range<u32>, cutoff: i64) -> Vec<Box<str>> {
+        let end = (slots.end as usize).min(self.docs.len());
+        let start = (slots.start as usize).min(end);
+        self.docs[start..end]
+            .iter()
+            .filter(|d| d.alive && d.time < cutoff)
+            .map(|d| d.id.clone())
+            .collect()
+    }
+
+    /// Slot of a live document.
+    pub fn slot_of(&self, id: &str) -> Option<u32> {
+        self.by_id.get(id).copied()
+    }
+
+    /// Exact-duplicate key of a slot.
+    pub fn exact_of(&self, slot: u32) -> Option<u64> {
+        self.docs.get(slot as usize).map(|d| d.exact)
+    }
+
+    /// Next slot to be assigned: the number of documents ever inserted, tombstones included.
+    /// It is also the store sequence number of the next record.
+    pub fn next_slot(&self) -> u64 {
+        self.docs.len() as u64
+    }
+
+    /// Put a document back exactly as its durable record describes it (restart). Records must
+    /// come in insertion order; `best` is the slot of the record's `best` match. Nothing is
+    /// recomputed: the stored simhash and band keys are reused, and document frequencies are
+    /// replayed from the cluster founders' tokens, so the index ends as it was.
+    pub fn restore(&mut self, rec: &DocRecord, best: Option<u32>) -> crate::Result<u32> {
+        let slot = u32::try_from(self.docs.len())
+            .map_err(|_| crate::Error::Unavailable("namespace is full".into()))?;
+        self.clusters.assign(slot, best);
+        if best.is_none() {
+            self.token_df.add_document(rec.tokens.iter().copied());
+            self.shingle_df
+                .add_document(rec.sketch.iter().map(|&k| k as u64));
+        }
+        if rec.alive {
+            self.exact.insert(rec.exact, slot);
+            self.simhash.insert(rec.simhash, slot);
+            self.lsh.insert(&rec.band_keys, slot);
+            self.by_id.insert(rec.id.as_str().into(), slot);
+            self.live += 1;
+        }
+        self.docs.push(DocEntry {
+            id: rec.id.as_str().into(),
+            time: rec.time,
+            simhash: rec.simhash,
+            exact: rec.exact,
+            alive: rec.alive,
+            sketch: if rec.alive {
+                rec.sketch.clone().into_boxed_slice()
+            } else {
+                Box::new([])
+            },
+            numbers: if rec.alive && self.cfg.verify.guard_min_numbers > 0 {
+                rec.numbers.clone().into_boxed_slice()
+            } else {
+                Box::new([])
+            },
+        });
+        Ok(slot)
     }
 
     /// Bytes held by each per-document structure (capacities), for memory accounting.

@@ -16,6 +16,7 @@ use crate::Result;
 
 pub mod embedded;
 pub mod memory;
+pub mod record;
 
 /// Version of the on-disk format written by this build. Bump it when the framing or the
 /// engine's record encoding changes incompatibly; keep a fixture of every released version.

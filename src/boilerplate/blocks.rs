@@ -60,15 +60,31 @@ impl Block {
 }
 
 /// Split text into blocks, one per non-blank line (`\n`, `\r\n` or `\r` endings), trimmed.
+///
+/// Hard-wrapped prose (mail, plain-text pages, PDF extractions) is joined back: a line that
+/// stops mid-sentence and is followed by a line starting in lower case is one block with it,
+/// even across one blank line (see [`continues`]).
 pub fn text_blocks(text: &str) -> Vec<Block> {
-    let mut blocks = Vec::new();
+    let mut blocks: Vec<Block> = Vec::new();
     let bytes = text.as_bytes();
     let mut line_start = 0;
     let mut i = 0;
     while i <= bytes.len() {
         let at_end = i == bytes.len();
         if at_end || bytes[i] == b'\n' || bytes[i] == b'\r' {
+            let before = blocks.len();
             push_trimmed(text, line_start, i, &mut blocks);
+            if blocks.len() == before + 1 && before > 0 {
+                let (prev, line) = (&blocks[before - 1], &blocks[before]);
+                let gap = text.get(prev.end..line.start).unwrap_or("");
+                if gap.matches('\n').count() <= 2 && continues(prev.text(text), line.text(text)) {
+                    let end = line.end;
+                    blocks.pop();
+                    if let Some(prev) = blocks.last_mut() {
+                        prev.end = end;
+                    }
+                }
+            }
             if !at_end && bytes[i] == b'\r' && bytes.get(i + 1) == Some(&b'\n') {
                 i += 1;
             }
@@ -77,6 +93,24 @@ pub fn text_blocks(text: &str) -> Vec<Block> {
         i += 1;
     }
     blocks
+}
+
+/// Whether `next` continues the sentence `prev` was cut in by a hard wrap: `prev` is a prose
+/// line (at least 30 bytes and 5 words) that ends without closing punctuation, and `next`
+/// starts with a lower-case letter (possibly after an opening bracket or quote). Scripts
+/// without case never join: nothing tells a wrap from a new block there.
+pub fn continues(prev: &str, next: &str) -> bool {
+    let Some(last) = prev.chars().next_back() else {
+        return false;
+    };
+    let open_end = last.is_alphanumeric() || matches!(last, ',' | '-' | '\u{2013}' | '(');
+    let first = next
+        .chars()
+        .find(|c| !matches!(c, '(' | '"' | '\'' | '\u{201c}' | '\u{2018}'));
+    open_end
+        && first.is_some_and(char::is_lowercase)
+        && prev.len() >= 30
+        && prev.split_whitespace().nth(4).is_some()
 }
 
 fn push_trimmed(text: &str, start: usize, end: usize, out: &mut Vec<Block>) {
@@ -107,6 +141,38 @@ mod tests {
         let texts: Vec<&str> = b.iter().map(|b| b.text(t)).collect();
         assert_eq!(texts, vec!["one", "two", "three"]);
         assert_eq!(&t[b[0].start..b[0].end], "one");
+    }
+
+    #[test]
+    fn hard_wrapped_prose_is_one_block_and_lists_are_not() {
+        let t = "Using the vector space model for retrieval models all pages\n\nand queries \
+                 as sparse vectors. Each item in the vector\nrepresents a keyword.\n\
+                 The next paragraph starts here.\nhome\nnews\nsport";
+        let b = text_blocks(t);
+        let texts: Vec<&str> = b.iter().map(|b| b.text(t)).collect();
+        assert_eq!(texts.len(), 5, "{texts:?}");
+        assert!(texts[0].starts_with("Using") && texts[0].ends_with("keyword."));
+        assert_eq!(
+            &texts[1..],
+            ["The next paragraph starts here.", "home", "news", "sport"]
+        );
+    }
+
+    #[test]
+    fn a_finished_sentence_or_a_capital_starts_a_new_block() {
+        assert!(!continues(
+            "The minister arrived in the capital on Monday.",
+            "and left"
+        ));
+        assert!(!continues(
+            "The minister arrived in the capital on Monday",
+            "And left"
+        ));
+        assert!(!continues("Short line", "and more"));
+        assert!(continues(
+            "The minister arrived in the capital on Monday",
+            "(and left)"
+        ));
     }
 
     #[test]

@@ -161,7 +161,7 @@ impl Stripper {
                     if !text.is_empty() {
                         text.push('\n');
                     }
-                    text.push_str(block.text(&prepared.base));
+                    push_reflowed(&mut text, block.text(&prepared.base));
                 }
                 Some(strip) => removed.push(RemovedSpan {
                     start: block.start,
@@ -216,6 +216,23 @@ fn prepare(content: &Content, format: InputFormat) -> Prepared {
         let base = decoded.into_owned();
         let blocks = blocks::text_blocks(&base);
         Prepared { base, blocks }
+    }
+}
+
+/// Append a kept block, with the line breaks of hard-wrapped prose (a block spanning several
+/// input lines) turned into single spaces, so the sentence reads, and shingles, as one.
+fn push_reflowed(out: &mut String, block: &str) {
+    if !block.contains(['\n', '\r']) {
+        out.push_str(block);
+        return;
+    }
+    let mut words = block.split_whitespace();
+    if let Some(first) = words.next() {
+        out.push_str(first);
+    }
+    for word in words {
+        out.push(' ');
+        out.push_str(word);
     }
 }
 

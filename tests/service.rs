@@ -730,6 +730,13 @@ fn remote_dedup_and_clean_match_the_local_commands() {
     assert!(failed);
     let local = crate::common::run(&["dedup", "-"], input.as_bytes());
     assert_eq!(local.status.code(), Some(1));
+    // The same through the command line's --remote flag, in a fresh namespace.
+    let via_flag = crate::common::run(
+        &["dedup", "--namespace", "flag", "--remote", &url, "-"],
+        input.as_bytes(),
+    );
+    assert_eq!(via_flag.status.code(), Some(1));
+    assert_eq!(via_flag.stdout, local.stdout);
     assert_eq!(
         String::from_utf8(remote_out).unwrap(),
         String::from_utf8(local.stdout).unwrap(),

@@ -21,6 +21,10 @@ pub struct DedupArgs {
     /// Namespace the documents belong to.
     #[arg(long, default_value = "default")]
     pub namespace: String,
+    /// Check on a running server (e.g. `http://127.0.0.1:50051`) instead of in-process: the
+    /// verdicts then count every document the server's namespace has seen.
+    #[arg(long)]
+    pub remote: Option<String>,
     /// JSONL input; `-` reads standard input.
     pub file: PathBuf,
 }
@@ -69,7 +73,6 @@ pub fn parse_line(line: &str) -> Result<Document> {
 
 /// Run dedup over the input, writing verdicts to stdout.
 pub fn run(args: DedupArgs) -> Result<ExitCode> {
-    let engine = Engine::in_memory();
     let reader: Box<dyn BufRead> = if args.file.as_os_str() == "-" {
         Box::new(std::io::stdin().lock())
     } else {
@@ -77,6 +80,19 @@ pub fn run(args: DedupArgs) -> Result<ExitCode> {
     };
     let stdout = std::io::stdout();
     let mut out = BufWriter::new(stdout.lock());
+    let exit = |failed: bool| {
+        if failed {
+            ExitCode::from(1)
+        } else {
+            ExitCode::SUCCESS
+        }
+    };
+    if let Some(url) = &args.remote {
+        let failed = super::remote::dedup_remote(url, &args.namespace, reader, &mut out)?;
+        out.flush()?;
+        return Ok(exit(failed));
+    }
+    let engine = Engine::in_memory();
     let mut failed = false;
     let opts = CheckOptions::default();
     for (index, line) in reader.lines().enumerate() {
@@ -87,13 +103,7 @@ pub fn run(args: DedupArgs) -> Result<ExitCode> {
         }
         let result = parse_line(&line).and_then(|doc| engine.check(&args.namespace, doc, &opts));
         let value = match result {
-            Ok(outcome) => serde_json::json!({
-                "id": outcome.id,
-                "duplicate_of": outcome.duplicate_of,
-                "cluster_id": outcome.cluster_id,
-                "simhash": format!("{:016x}", outcome.simhash),
-                "matches": outcome.matches,
-            }),
+            Ok(outcome) => super::remote::verdict_json(&outcome),
             Err(err) => {
                 failed = true;
                 serde_json::json!({"line": line_no, "error": err.to_string()})
@@ -102,9 +112,5 @@ pub fn run(args: DedupArgs) -> Result<ExitCode> {
         writeln!(out, "{value}")?;
     }
     out.flush()?;
-    Ok(if failed {
-        ExitCode::from(1)
-    } else {
-        ExitCode::SUCCESS
-    })
+    Ok(exit(failed))
 }

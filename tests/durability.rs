@@ -78,7 +78,9 @@ impl Drop for Server {
     }
 }
 
-fn spawn_server(data_dir: &Path) -> Server {
+/// Start `neardup serve` on `data_dir`, its log (stderr) going to `log`.
+fn spawn_server(data_dir: &Path, log: &Path) -> Server {
+    let log = std::fs::File::create(log).unwrap();
     let mut child = Command::new(bin())
         .args([
             "serve",
@@ -90,7 +92,7 @@ fn spawn_server(data_dir: &Path) -> Server {
         ])
         .arg(data_dir)
         .stdout(Stdio::piped())
-        .stderr(Stdio::null())
+        .stderr(Stdio::from(log))
         .spawn()
         .expect("spawn neardup serve");
     let stdout = child.stdout.take().unwrap();
@@ -141,8 +143,10 @@ async fn acknowledged_documents_survive_repeated_sigkill() {
     let mut acked: Vec<(usize, String)> = Vec::new();
     let mut next = 0;
     let mut kills_mid_stream = 0;
+    let logs = tempfile::tempdir().unwrap();
+    let log = |round: usize| logs.path().join(format!("round-{round}.log"));
     for round in 0..5 {
-        let server = spawn_server(data.path());
+        let server = spawn_server(data.path(), &log(round));
         let mut client = connect(&server.addr).await;
         // Kill the server at a random moment of this round (the last round runs to the end).
         let kill_after = Duration::from_millis(200 + rng.below(1200));
@@ -184,8 +188,15 @@ async fn acknowledged_documents_survive_repeated_sigkill() {
         "only {kills_mid_stream} kills hit the stream"
     );
 
-    let server = spawn_server(data.path());
+    let server = spawn_server(data.path(), &log(99));
     let mut client = connect(&server.addr).await;
+    // A restart after a SIGKILL says so in the log.
+    let warned = (1..=4).chain([99]).any(|round| {
+        std::fs::read_to_string(log(round))
+            .unwrap_or_default()
+            .contains("not closed cleanly")
+    });
+    assert!(warned, "no restart warned about the unclean stop");
     let mut seen = std::collections::HashSet::new();
     for (index, cluster_id) in &acked {
         if !seen.insert(*index) {

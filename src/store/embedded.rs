@@ -123,7 +123,24 @@ impl EmbeddedStore {
     pub fn open(dir: &Path, durability: Durability) -> Result<Self> {
         std::fs::create_dir_all(dir).map_err(|e| store_error(dir, e))?;
         let path = dir.join(FILE_NAME);
-        let db = Database::create(&path).map_err(|e| store_error(&path, e))?;
+        let repaired = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let db = {
+            let repaired = repaired.clone();
+            Database::builder()
+                .set_repair_callback(move |_| {
+                    repaired.store(true, std::sync::atomic::Ordering::Relaxed);
+                })
+                .create(&path)
+                .map_err(|e| store_error(&path, e))?
+        };
+        if repaired.load(std::sync::atomic::Ordering::Relaxed) {
+            // The process died mid-commit: redb rolled the unfinished transaction back. Nothing
+            // acknowledged is lost (a write is acknowledged only once its commit completed).
+            tracing::warn!(
+                path = %path.display(),
+                "store was not closed cleanly: its unfinished last transaction was dropped"
+            );
+        }
         check_or_write_format(&db, &path)?;
         let db = Arc::new(db);
         let queue = Arc::new(Queue::default());

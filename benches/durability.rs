@@ -9,6 +9,9 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
 
+#[path = "support.rs"]
+mod support;
+
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -18,15 +21,6 @@ use neardup::engine::{CheckOptions, Engine, EngineConfig};
 use neardup::store::embedded::EmbeddedStore;
 use neardup::store::record::{doc_key, DocRecord};
 use neardup::store::{Durability, Op, Store, Table};
-
-fn arg(name: &str, default: u64) -> u64 {
-    let args: Vec<String> = std::env::args().collect();
-    args.iter()
-        .position(|a| a == name)
-        .and_then(|i| args.get(i + 1))
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
-}
 
 /// News texts cut to about 3 KB.
 fn texts() -> Vec<String> {
@@ -100,14 +94,11 @@ fn throughput(
     // The bench checks its result: every acknowledged document is in the store.
     drop(engine);
     let store = EmbeddedStore::open(dir.path(), Durability::Sync).unwrap();
-    let mut stored = 0u64;
-    store
-        .scan("bench", Table::Documents, &mut |_, _| {
-            stored += 1;
-            Ok(())
-        })
-        .unwrap();
-    assert_eq!(stored, done, "acknowledged checks missing from the store");
+    assert_eq!(
+        support::count_documents(&store, "bench"),
+        done,
+        "acknowledged checks missing from the store"
+    );
     (rate, flagged.load(Ordering::Relaxed))
 }
 
@@ -145,9 +136,9 @@ fn synthetic_record(i: u64) -> DocRecord {
 }
 
 fn main() {
-    let seconds = arg("--seconds", 5) as f64;
-    let records = arg("--records", 1_000_000);
-    let writers = arg("--writers", 64) as usize;
+    let seconds = support::arg("--seconds", 5) as f64;
+    let records = support::arg("--records", 1_000_000);
+    let writers = support::arg("--writers", 64) as usize;
     let texts = Arc::new(texts());
 
     println!("Engine::check on ~3 KB news documents, {writers} threads, {seconds} s each");

@@ -5,6 +5,9 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
 
+#[path = "support.rs"]
+mod support;
+
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -21,15 +24,6 @@ fn record(i: u64) -> Op {
         key: format!("doc-{i:010}").into_bytes(),
         value: vec![(i % 251) as u8; RECORD_BYTES],
     }
-}
-
-fn arg(name: &str, default: u64) -> u64 {
-    let args: Vec<String> = std::env::args().collect();
-    args.iter()
-        .position(|a| a == name)
-        .and_then(|i| args.get(i + 1))
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
 }
 
 /// Writes per second with `writers` threads each writing one record per call.
@@ -58,20 +52,17 @@ fn throughput(durability: Durability, writers: usize, seconds: f64) -> f64 {
     let written = next.load(Ordering::Relaxed);
     let elapsed = start.elapsed().as_secs_f64();
     // The bench checks its own result: everything acknowledged is there.
-    let mut count = 0u64;
-    store
-        .scan("bench", Table::Documents, &mut |_, _| {
-            count += 1;
-            Ok(())
-        })
-        .unwrap();
-    assert_eq!(count, written, "acknowledged writes missing");
+    assert_eq!(
+        support::count_documents(store.as_ref(), "bench"),
+        written,
+        "acknowledged writes missing"
+    );
     written as f64 / elapsed
 }
 
 fn main() {
-    let seconds = arg("--seconds", 3) as f64;
-    let records = arg("--records", 1_000_000);
+    let seconds = support::arg("--seconds", 3) as f64;
+    let records = support::arg("--records", 1_000_000);
     println!("writes/s of one {RECORD_BYTES}-byte record per call, {seconds} s per cell");
     println!(
         "{:>11} {:>12} {:>12} {:>8}",

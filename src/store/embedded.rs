@@ -17,7 +17,10 @@ use std::thread::JoinHandle;
 use std::time::Instant;
 
 use parking_lot::{Condvar, Mutex};
-use redb::{Database, ReadableDatabase, ReadableTable, TableDefinition, TableError, TableHandle};
+use redb::{
+    Database, ReadOnlyTable, ReadableDatabase, ReadableTable, TableDefinition, TableError,
+    TableHandle,
+};
 use xxhash_rust::xxh3::xxh3_64;
 
 use super::{
@@ -162,6 +165,27 @@ impl EmbeddedStore {
     /// The database file.
     pub fn path(&self) -> &Path {
         &self.path
+    }
+
+    /// Run `read` on one table of a namespace in a read transaction; `None` when the table does
+    /// not exist (nothing was ever written to it).
+    fn read_table<T>(
+        &self,
+        namespace: &str,
+        table: Table,
+        read: impl FnOnce(&str, &ReadOnlyTable<&'static [u8], &'static [u8]>) -> Result<T>,
+    ) -> Result<Option<T>> {
+        let name = table_name(namespace, table);
+        let def: TableDefinition<&[u8], &[u8]> = TableDefinition::new(&name);
+        let txn = self
+            .db
+            .begin_read()
+            .map_err(|e| store_error(&self.path, e))?;
+        match txn.open_table(def) {
+            Ok(t) => read(&name, &t).map(Some),
+            Err(TableError::TableDoesNotExist(_)) => Ok(None),
+            Err(e) => Err(store_error(&self.path, e)),
+        }
     }
 
     fn enqueue(&self, namespace: &str, ops: Vec<Op>, force_sync: bool) -> Result<PendingWrite> {
@@ -324,44 +348,27 @@ impl Store for EmbeddedStore {
     }
 
     fn get(&self, namespace: &str, table: Table, key: &[u8]) -> Result<Option<Vec<u8>>> {
-        let name = table_name(namespace, table);
-        let def: TableDefinition<&[u8], &[u8]> = TableDefinition::new(&name);
-        let read = self
-            .db
-            .begin_read()
-            .map_err(|e| store_error(&self.path, e))?;
-        let t = match read.open_table(def) {
-            Ok(t) => t,
-            Err(TableError::TableDoesNotExist(_)) => return Ok(None),
-            Err(e) => return Err(store_error(&self.path, e)),
-        };
-        let got = t.get(key).map_err(|e| store_error(&self.path, e))?;
-        match got {
-            Some(framed) => Ok(Some(
-                unseal(&self.path, &name, key, framed.value())?.to_vec(),
-            )),
-            None => Ok(None),
-        }
+        self.read_table(namespace, table, |name, t| {
+            match t.get(key).map_err(|e| store_error(&self.path, e))? {
+                Some(framed) => Ok(Some(
+                    unseal(&self.path, name, key, framed.value())?.to_vec(),
+                )),
+                None => Ok(None),
+            }
+        })
+        .map(Option::flatten)
     }
 
     fn scan(&self, namespace: &str, table: Table, visit: &mut Visitor<'_>) -> Result<()> {
-        let name = table_name(namespace, table);
-        let def: TableDefinition<&[u8], &[u8]> = TableDefinition::new(&name);
-        let read = self
-            .db
-            .begin_read()
-            .map_err(|e| store_error(&self.path, e))?;
-        let t = match read.open_table(def) {
-            Ok(t) => t,
-            Err(TableError::TableDoesNotExist(_)) => return Ok(()),
-            Err(e) => return Err(store_error(&self.path, e)),
-        };
-        for entry in t.iter().map_err(|e| store_error(&self.path, e))? {
-            let (key, framed) = entry.map_err(|e| store_error(&self.path, e))?;
-            let value = unseal(&self.path, &name, key.value(), framed.value())?;
-            visit(key.value(), value)?;
-        }
-        Ok(())
+        self.read_table(namespace, table, |name, t| {
+            for entry in t.iter().map_err(|e| store_error(&self.path, e))? {
+                let (key, framed) = entry.map_err(|e| store_error(&self.path, e))?;
+                let value = unseal(&self.path, name, key.value(), framed.value())?;
+                visit(key.value(), value)?;
+            }
+            Ok(())
+        })
+        .map(|_| ())
     }
 
     fn namespaces(&self) -> Result<Vec<String>> {

@@ -99,6 +99,9 @@ pub struct Lexicon {
     /// xxh3 of a folded stop word → bit mask of the languages that list it (hashing once with
     /// xxh3 and looking up the u64 is the cheapest exact-enough test on the hot path).
     stop: FastMap<u64, u32>,
+    /// The same for stop words of at most 7 bytes, keyed by [`short_key`] (no hashing of the
+    /// bytes: most tokens looked up are this short).
+    stop_short: FastMap<u64, u32>,
     /// Single-character stop words of the per-character languages.
     char_stop: FastMap<char, u32>,
     /// Mask of the languages measured per character.
@@ -138,6 +141,7 @@ impl Lexicon {
         let mut lex = Lexicon {
             langs: Vec::new(),
             stop: FastMap::default(),
+            stop_short: FastMap::default(),
             char_stop: FastMap::default(),
             char_langs: 0,
             whole: FastMap::default(),
@@ -163,6 +167,9 @@ impl Lexicon {
                             *lex.char_stop.entry(c).or_insert(0) |= mask;
                         }
                         *lex.stop.entry(word_hash(&w)).or_insert(0) |= mask;
+                        if let Some(key) = short_key(&w) {
+                            *lex.stop_short.entry(key).or_insert(0) |= mask;
+                        }
                     }
                     continue;
                 }
@@ -220,10 +227,22 @@ impl Lexicon {
         if folded_token.len() > 24 {
             return 0;
         }
+        if let Some(key) = short_key(folded_token) {
+            return self.stop_short.get(&key).copied().unwrap_or(0);
+        }
         self.stop
             .get(&word_hash(folded_token))
             .copied()
             .unwrap_or(0)
+    }
+
+    /// [`Lexicon::stop_mask`] of a folded token given its byte length and [`word_key`] (for
+    /// callers that need the key anyway).
+    pub fn stop_mask_of_key(&self, len: usize, key: u64) -> u32 {
+        if len > 24 {
+            return 0;
+        }
+        self.stop.get(&key).copied().unwrap_or(0)
     }
 
     /// Bit mask of the per-character languages listing `c` as a stop word.
@@ -234,6 +253,12 @@ impl Lexicon {
     /// Look a folded block up: whole-block phrases first, then prefixes, then (short blocks
     /// only) contained phrases.
     pub fn lookup(&self, folded: &str) -> Option<Hit> {
+        self.lookup_with(folded, true)
+    }
+
+    /// [`Lexicon::lookup`], skipping the contained-phrase search when `contains` is false (the
+    /// caller would discard such a hit anyway, e.g. for a block too long for one).
+    pub fn lookup_with(&self, folded: &str, contains: bool) -> Option<Hit> {
         let whole = trim_marks(folded);
         if let Some(hit) = self.whole.get(whole) {
             return Some(*hit);
@@ -268,7 +293,7 @@ impl Lexicon {
                 }
             }
         }
-        if folded.len() <= 400 {
+        if contains && folded.len() <= 400 {
             if let Some(m) = self.contains_ac.as_ref().and_then(|ac| ac.find(folded)) {
                 return self.contains.get(m.pattern().as_usize()).copied();
             }
@@ -277,7 +302,26 @@ impl Lexicon {
     }
 }
 
+/// Exact key of a word of at most 7 bytes: its bytes, little-endian, and its length in the top
+/// byte.
+fn short_key(w: &str) -> Option<u64> {
+    let b = w.as_bytes();
+    if b.len() > 7 {
+        return None;
+    }
+    let mut key = (b.len() as u64) << 56;
+    for (i, &x) in b.iter().enumerate() {
+        key |= u64::from(x) << (8 * i);
+    }
+    Some(key)
+}
+
 fn word_hash(w: &str) -> u64 {
+    word_key(w)
+}
+
+/// Key of a word for the stop-word table and for vocabulary sets: xxh3-64 of its bytes.
+pub fn word_key(w: &str) -> u64 {
     xxhash_rust::xxh3::xxh3_64(w.as_bytes())
 }
 

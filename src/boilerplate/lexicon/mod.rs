@@ -107,6 +107,8 @@ pub struct Lexicon {
     /// Mask of the languages measured per character.
     pub char_langs: u32,
     whole: FastMap<String, Hit>,
+    /// Longest whole-block phrase, in bytes: longer texts are not looked up in `whole`.
+    whole_max: usize,
     /// Prefix phrases by [`prefix_key`], longest first within a key.
     prefix: FastMap<String, Vec<(String, Hit)>>,
     contains: Vec<Hit>,
@@ -145,6 +147,7 @@ impl Lexicon {
             char_stop: FastMap::default(),
             char_langs: 0,
             whole: FastMap::default(),
+            whole_max: 0,
             prefix: FastMap::default(),
             contains: Vec::new(),
             contains_ac: None,
@@ -214,6 +217,7 @@ impl Lexicon {
                 }
             }
         }
+        lex.whole_max = lex.whole.keys().map(String::len).max().unwrap_or(0);
         // Longest prefix first, so `read more:` wins over `read`.
         for list in lex.prefix.values_mut() {
             list.sort_by_key(|p| std::cmp::Reverse(p.0.len()));
@@ -250,6 +254,14 @@ impl Lexicon {
         self.char_stop.get(&c).copied().unwrap_or(0)
     }
 
+    /// The whole-block phrase `text` is, without hashing texts longer than every phrase.
+    fn whole_get(&self, text: &str) -> Option<Hit> {
+        if text.len() > self.whole_max {
+            return None;
+        }
+        self.whole.get(text).copied()
+    }
+
     /// Look a folded block up: whole-block phrases first, then prefixes, then (short blocks
     /// only) contained phrases.
     pub fn lookup(&self, folded: &str) -> Option<Hit> {
@@ -260,8 +272,8 @@ impl Lexicon {
     /// caller would discard such a hit anyway, e.g. for a block too long for one).
     pub fn lookup_with(&self, folded: &str, contains: bool) -> Option<Hit> {
         let whole = trim_marks(folded);
-        if let Some(hit) = self.whole.get(whole) {
-            return Some(*hit);
+        if let Some(hit) = self.whole_get(whole) {
+            return Some(hit);
         }
         // "Image 2 of 5": a short block whose words without numbers are a phrase.
         if whole.len() <= 40 && whole.bytes().any(|b| b.is_ascii_digit()) {
@@ -269,15 +281,15 @@ impl Lexicon {
                 .split(' ')
                 .filter(|w| !w.bytes().all(|b| b.is_ascii_digit()))
                 .collect();
-            if let Some(hit) = self.whole.get(words.join(" ").as_str()) {
-                return Some(*hit);
+            if let Some(hit) = self.whole_get(&words.join(" ")) {
+                return Some(hit);
             }
         }
         // "12 comments", "3 تعليقات": a count before a whole-block phrase.
         let uncounted = trim_marks(whole.trim_start_matches(|c: char| c.is_ascii_digit()));
         if uncounted.len() < whole.len() {
-            if let Some(hit) = self.whole.get(uncounted) {
-                return Some(*hit);
+            if let Some(hit) = self.whole_get(uncounted) {
+                return Some(hit);
             }
         }
         let candidates = self.prefix.get(prefix_key(folded)).map_or(&[][..], |v| v);

@@ -68,29 +68,31 @@ pub fn text_blocks(text: &str) -> Vec<Block> {
     let mut blocks: Vec<Block> = Vec::new();
     let bytes = text.as_bytes();
     let mut line_start = 0;
-    let mut i = 0;
-    while i <= bytes.len() {
-        let at_end = i == bytes.len();
-        if at_end || bytes[i] == b'\n' || bytes[i] == b'\r' {
-            let before = blocks.len();
-            push_trimmed(text, line_start, i, &mut blocks);
-            if blocks.len() == before + 1 && before > 0 {
-                let (prev, line) = (&blocks[before - 1], &blocks[before]);
-                let gap = text.get(prev.end..line.start).unwrap_or("");
-                if gap.matches('\n').count() <= 2 && continues(prev.text(text), line.text(text)) {
-                    let end = line.end;
-                    blocks.pop();
-                    if let Some(prev) = blocks.last_mut() {
-                        prev.end = end;
-                    }
+    loop {
+        // The next line ending (`memchr2` scans the line in SIMD steps).
+        let found = memchr::memchr2(b'\n', b'\r', bytes.get(line_start..).unwrap_or(&[]))
+            .map(|p| line_start + p);
+        let i = found.unwrap_or(bytes.len());
+        let before = blocks.len();
+        push_trimmed(text, line_start, i, &mut blocks);
+        if blocks.len() == before + 1 && before > 0 {
+            let (prev, line) = (&blocks[before - 1], &blocks[before]);
+            let gap = text.get(prev.end..line.start).unwrap_or("");
+            if gap.matches('\n').count() <= 2 && continues(prev.text(text), line.text(text)) {
+                let end = line.end;
+                blocks.pop();
+                if let Some(prev) = blocks.last_mut() {
+                    prev.end = end;
                 }
             }
-            if !at_end && bytes[i] == b'\r' && bytes.get(i + 1) == Some(&b'\n') {
-                i += 1;
-            }
-            line_start = i + 1;
         }
-        i += 1;
+        let Some(mut i) = found else {
+            break;
+        };
+        if bytes[i] == b'\r' && bytes.get(i + 1) == Some(&b'\n') {
+            i += 1;
+        }
+        line_start = i + 1;
     }
     blocks
 }

@@ -222,7 +222,7 @@ fn prepare(content: &Content, format: InputFormat) -> Prepared {
 /// Append a kept block, with the line breaks of hard-wrapped prose (a block spanning several
 /// input lines) turned into single spaces, so the sentence reads, and shingles, as one.
 fn push_reflowed(out: &mut String, block: &str) {
-    if !block.contains(['\n', '\r']) {
+    if memchr::memchr2(b'\n', b'\r', block.as_bytes()).is_none() {
         out.push_str(block);
         return;
     }

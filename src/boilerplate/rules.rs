@@ -130,53 +130,83 @@ pub fn features(text: &str) -> Features {
     let mut digits = 0usize;
     let mut weight = 0f32;
     let mut tok = String::new();
-    for (words, raw) in text.split_whitespace().enumerate() {
-        if words >= MAX_WORDS {
-            // Extrapolate length from the bytes not looked at.
-            let consumed = (raw.as_ptr() as usize).saturating_sub(text.as_ptr() as usize);
-            weight *= text.len() as f32 / consumed.max(1) as f32;
-            break;
-        }
-        f.words += 1;
-        for c in raw.chars() {
-            f.chars += 1;
-            if c.is_ascii() {
-                weight += 1.0;
-                if c.is_ascii_digit() {
-                    digits += 1;
-                } else if matches!(c, '.' | '!' | '?') {
-                    f.sentence_marks += 1;
-                }
-                continue;
+    // One pass over the characters: words are runs of non-whitespace (as `split_whitespace`),
+    // and the character statistics are taken on the way.
+    let mut word_start: Option<usize> = None;
+    let mut stopped = false;
+    let bytes = text.as_bytes();
+    let mut next = 0;
+    while next < bytes.len() {
+        let pos = next;
+        // ASCII bytes are taken as they are; other characters are decoded.
+        let c = match bytes[pos] {
+            b if b.is_ascii() => char::from(b),
+            _ => match text.get(pos..).and_then(|rest| rest.chars().next()) {
+                Some(c) => c,
+                None => break,
+            },
+        };
+        next = pos + c.len_utf8();
+        let space = if c.is_ascii() {
+            matches!(c, ' ' | '\t'..='\r')
+        } else {
+            c.is_whitespace()
+        };
+        if space {
+            if let Some(start) = word_start.take() {
+                stop_word(&mut f, &mut tok, text, start, pos, head_end);
             }
-            weight += script_weight(c);
-            if SENTENCE_END.contains(&c) {
+            continue;
+        }
+        if word_start.is_none() {
+            if f.words >= MAX_WORDS {
+                // Extrapolate length from the bytes not looked at.
+                weight *= text.len() as f32 / pos.max(1) as f32;
+                stopped = true;
+                break;
+            }
+            f.words += 1;
+            word_start = Some(pos);
+        }
+        f.chars += 1;
+        if c.is_ascii() {
+            weight += 1.0;
+            if c.is_ascii_digit() {
+                digits += 1;
+            } else if matches!(c, '.' | '!' | '?') {
                 f.sentence_marks += 1;
             }
-            if is_nospace(c) {
-                f.cjk_chars += 1;
-                if f.cjk_chars <= CJK_SAMPLE {
-                    add_mask(&mut f.stop_hits, lex.char_stop_mask(c));
-                }
-            }
+            continue;
         }
-        // Stop-word density is estimated on the first words of long blocks; words inside the
-        // folded head are looked up from it below, without folding them again.
-        let offset = (raw.as_ptr() as usize).saturating_sub(text.as_ptr() as usize);
-        if words < STOP_SAMPLE && offset >= head_end {
-            tok.clear();
-            fold_token(raw, &mut tok);
-            if !tok.is_empty() {
-                let m = lex.stop_mask(&tok);
-                add_mask(&mut f.stop_hits, m & !lex.char_langs);
+        weight += script_weight(c);
+        if SENTENCE_END.contains(&c) {
+            f.sentence_marks += 1;
+        }
+        if is_nospace(c) {
+            f.cjk_chars += 1;
+            if f.cjk_chars <= CJK_SAMPLE {
+                add_mask(&mut f.stop_hits, lex.char_stop_mask(c));
             }
         }
     }
-    for t in f.folded.split(' ').take(STOP_SAMPLE) {
+    if let (Some(start), false) = (word_start, stopped) {
+        stop_word(&mut f, &mut tok, text, start, text.len(), head_end);
+    }
+    // The first words of the folded head (`split(' ')` without a `memchr` call per short word).
+    let mut rest = f.folded.as_str();
+    for _ in 0..STOP_SAMPLE {
+        let (t, next) = match rest.bytes().position(|b| b == b' ') {
+            Some(p) => (rest.get(..p).unwrap_or(""), rest.get(p + 1..)),
+            None => (rest, None),
+        };
         let t = t.trim_matches(|c: char| !lexicon::is_wordish(c));
         if !t.is_empty() {
             let m = lex.stop_mask(t);
             add_mask(&mut f.stop_hits, m & !lex.char_langs);
+        }
+        match next {
+            Some(n) => rest = n,
+            None => break,
         }
     }
     f.weight = weight.max(0.0);
@@ -187,17 +217,21 @@ pub fn features(text: &str) -> Features {
     };
     let trimmed = text.trim_end_matches(|c: char| CLOSERS.contains(&c) || c.is_whitespace());
     f.sentence_end = trimmed.ends_with(SENTENCE_END);
-    f.hit = lex.lookup(&f.folded).filter(|h| match h.mode {
-        Mode::Whole => true,
-        Mode::Prefix | Mode::Contains => {
-            let limit = if h.kind == "byline" {
-                90
-            } else {
-                MAX_PHRASE_BLOCK
-            };
-            text.len() <= limit || (h.kind == "related-link" && text.len() <= 400)
-        }
-    });
+    // A contained phrase only marks blocks of at most 400 bytes (see the filter), so longer
+    // blocks skip that search.
+    f.hit = lex
+        .lookup_with(&f.folded, text.len() <= 400)
+        .filter(|h| match h.mode {
+            Mode::Whole => true,
+            Mode::Prefix | Mode::Contains => {
+                let limit = if h.kind == "byline" {
+                    90
+                } else {
+                    MAX_PHRASE_BLOCK
+                };
+                text.len() <= limit || (h.kind == "related-link" && text.len() <= 400)
+            }
+        });
     f.date_like = f.chars <= 80 && digits >= 4 && f.digit_share >= 0.15 && !text.ends_with('.');
     f.caption_like = caption_like(text);
     f.handle_like = f.words == 1
@@ -216,6 +250,32 @@ fn add_mask(hits: &mut [u32], mut m: u32) {
             *h += 1;
         }
         m &= m - 1;
+    }
+}
+
+/// Stop-word lookup of the word `text[start..end]` (word number `f.words - 1`). Density is
+/// estimated on the first words of long blocks; words inside the folded head (`..head_end`) are
+/// looked up from the folded head instead, without folding them again.
+fn stop_word(
+    f: &mut Features,
+    tok: &mut String,
+    text: &str,
+    start: usize,
+    end: usize,
+    head_end: usize,
+) {
+    if f.words > STOP_SAMPLE || start < head_end {
+        return;
+    }
+    let Some(raw) = text.get(start..end) else {
+        return;
+    };
+    tok.clear();
+    fold_token(raw, tok);
+    if !tok.is_empty() {
+        let lex = lexicon::lexicon();
+        let m = lex.stop_mask(tok);
+        add_mask(&mut f.stop_hits, m & !lex.char_langs);
     }
 }
 
@@ -755,7 +815,9 @@ fn main_run(
         return (None, None);
     };
     let (mut start, mut end, value) = clusters[m];
-    let mut vocab = vocabulary(feats, start, end);
+    // The run's vocabulary, built when a neighbouring cluster first needs it (most pages have
+    // none, and it is the largest cost of the classifier otherwise).
+    let mut vocab: Option<Vocab> = None;
     // Comments discuss the article, so vocabulary cannot tell them apart: never cross them.
     let comment_between = |a: usize, b: usize| {
         (a..b).any(|i| {
@@ -769,7 +831,8 @@ fn main_run(
     for c in &clusters[m + 1..] {
         let marker_between = (end + 1..c.0).any(|i| end_marker[i]);
         let gap = c.0 - end - 1;
-        let overlap = overlap(&vocab, feats, c.0, c.1);
+        let vocab = vocab.get_or_insert_with(|| vocabulary(feats, start, end));
+        let overlap = overlap(vocab, feats, c.0, c.1);
         let joins = if comment_between(end + 1, c.0) {
             false
         } else if marker_between {
@@ -787,7 +850,8 @@ fn main_run(
     for c in clusters[..m].iter().rev() {
         let marker_between = (c.1 + 1..start).any(|i| end_marker[i]);
         let gap = start - c.1 - 1;
-        let overlap = overlap(&vocab, feats, c.0, c.1);
+        let vocab = vocab.get_or_insert_with(|| vocabulary(feats, start, end));
+        let overlap = overlap(vocab, feats, c.0, c.1);
         let joins = if marker_between {
             overlap >= CONTINUES && gap <= 10
         } else {
@@ -806,20 +870,25 @@ fn main_run(
 type Vocab = HashSet<u64, std::hash::BuildHasherDefault<lexicon::FastHasher>>;
 
 fn vocabulary(feats: &[Features], s: usize, e: usize) -> Vocab {
-    let mut v = Vocab::default();
+    let bytes: usize = feats[s..=e].iter().map(|f| f.folded.len()).sum();
+    let mut v = Vocab::with_capacity_and_hasher(bytes / 8, Default::default());
     for f in &feats[s..=e] {
-        for w in content_words(&f.folded) {
-            v.insert(xxhash_rust::xxh3::xxh3_64(w.as_bytes()));
-        }
+        v.extend(content_words(&f.folded));
     }
     v
 }
 
-fn content_words(folded: &str) -> impl Iterator<Item = &str> {
+/// Keys ([`lexicon::word_key`]) of the content words of a folded text: words of four characters
+/// or more that are no stop word.
+fn content_words(folded: &str) -> impl Iterator<Item = u64> + '_ {
     let lex = lexicon::lexicon();
     folded
         .split(|c: char| !lexicon::is_wordish(c))
-        .filter(move |w| w.chars().count() >= 4 && lex.stop_mask(w) == 0)
+        .filter(|w| w.len() >= 16 || (w.len() >= 4 && w.chars().count() >= 4))
+        .filter_map(move |w| {
+            let key = lexicon::word_key(w);
+            (lex.stop_mask_of_key(w.len(), key) == 0).then_some(key)
+        })
 }
 
 /// Share of the content words of blocks `s..=e` found in `vocab`.
@@ -827,9 +896,9 @@ fn overlap(vocab: &Vocab, feats: &[Features], s: usize, e: usize) -> f32 {
     let mut hit = 0usize;
     let mut all = 0usize;
     for f in &feats[s..=e] {
-        for w in content_words(&f.folded) {
+        for key in content_words(&f.folded) {
             all += 1;
-            if vocab.contains(&xxhash_rust::xxh3::xxh3_64(w.as_bytes())) {
+            if vocab.contains(&key) {
                 hit += 1;
             }
         }

@@ -99,11 +99,16 @@ pub struct Lexicon {
     /// xxh3 of a folded stop word → bit mask of the languages that list it (hashing once with
     /// xxh3 and looking up the u64 is the cheapest exact-enough test on the hot path).
     stop: FastMap<u64, u32>,
+    /// The same for stop words of at most 7 bytes, keyed by [`short_key`] (no hashing of the
+    /// bytes: most tokens looked up are this short).
+    stop_short: FastMap<u64, u32>,
     /// Single-character stop words of the per-character languages.
     char_stop: FastMap<char, u32>,
     /// Mask of the languages measured per character.
     pub char_langs: u32,
     whole: FastMap<String, Hit>,
+    /// Longest whole-block phrase, in bytes: longer texts are not looked up in `whole`.
+    whole_max: usize,
     /// Prefix phrases by [`prefix_key`], longest first within a key.
     prefix: FastMap<String, Vec<(String, Hit)>>,
     contains: Vec<Hit>,
@@ -138,9 +143,11 @@ impl Lexicon {
         let mut lex = Lexicon {
             langs: Vec::new(),
             stop: FastMap::default(),
+            stop_short: FastMap::default(),
             char_stop: FastMap::default(),
             char_langs: 0,
             whole: FastMap::default(),
+            whole_max: 0,
             prefix: FastMap::default(),
             contains: Vec::new(),
             contains_ac: None,
@@ -163,6 +170,9 @@ impl Lexicon {
                             *lex.char_stop.entry(c).or_insert(0) |= mask;
                         }
                         *lex.stop.entry(word_hash(&w)).or_insert(0) |= mask;
+                        if let Some(key) = short_key(&w) {
+                            *lex.stop_short.entry(key).or_insert(0) |= mask;
+                        }
                     }
                     continue;
                 }
@@ -207,6 +217,7 @@ impl Lexicon {
                 }
             }
         }
+        lex.whole_max = lex.whole.keys().map(String::len).max().unwrap_or(0);
         // Longest prefix first, so `read more:` wins over `read`.
         for list in lex.prefix.values_mut() {
             list.sort_by_key(|p| std::cmp::Reverse(p.0.len()));
@@ -220,10 +231,22 @@ impl Lexicon {
         if folded_token.len() > 24 {
             return 0;
         }
+        if let Some(key) = short_key(folded_token) {
+            return self.stop_short.get(&key).copied().unwrap_or(0);
+        }
         self.stop
             .get(&word_hash(folded_token))
             .copied()
             .unwrap_or(0)
+    }
+
+    /// [`Lexicon::stop_mask`] of a folded token given its byte length and [`word_key`] (for
+    /// callers that need the key anyway).
+    pub fn stop_mask_of_key(&self, len: usize, key: u64) -> u32 {
+        if len > 24 {
+            return 0;
+        }
+        self.stop.get(&key).copied().unwrap_or(0)
     }
 
     /// Bit mask of the per-character languages listing `c` as a stop word.
@@ -231,12 +254,26 @@ impl Lexicon {
         self.char_stop.get(&c).copied().unwrap_or(0)
     }
 
+    /// The whole-block phrase `text` is, without hashing texts longer than every phrase.
+    fn whole_get(&self, text: &str) -> Option<Hit> {
+        if text.len() > self.whole_max {
+            return None;
+        }
+        self.whole.get(text).copied()
+    }
+
     /// Look a folded block up: whole-block phrases first, then prefixes, then (short blocks
     /// only) contained phrases.
     pub fn lookup(&self, folded: &str) -> Option<Hit> {
+        self.lookup_with(folded, true)
+    }
+
+    /// [`Lexicon::lookup`], skipping the contained-phrase search when `contains` is false (the
+    /// caller would discard such a hit anyway, e.g. for a block too long for one).
+    pub fn lookup_with(&self, folded: &str, contains: bool) -> Option<Hit> {
         let whole = trim_marks(folded);
-        if let Some(hit) = self.whole.get(whole) {
-            return Some(*hit);
+        if let Some(hit) = self.whole_get(whole) {
+            return Some(hit);
         }
         // "Image 2 of 5": a short block whose words without numbers are a phrase.
         if whole.len() <= 40 && whole.bytes().any(|b| b.is_ascii_digit()) {
@@ -244,15 +281,15 @@ impl Lexicon {
                 .split(' ')
                 .filter(|w| !w.bytes().all(|b| b.is_ascii_digit()))
                 .collect();
-            if let Some(hit) = self.whole.get(words.join(" ").as_str()) {
-                return Some(*hit);
+            if let Some(hit) = self.whole_get(&words.join(" ")) {
+                return Some(hit);
             }
         }
         // "12 comments", "3 تعليقات": a count before a whole-block phrase.
         let uncounted = trim_marks(whole.trim_start_matches(|c: char| c.is_ascii_digit()));
         if uncounted.len() < whole.len() {
-            if let Some(hit) = self.whole.get(uncounted) {
-                return Some(*hit);
+            if let Some(hit) = self.whole_get(uncounted) {
+                return Some(hit);
             }
         }
         let candidates = self.prefix.get(prefix_key(folded)).map_or(&[][..], |v| v);
@@ -268,7 +305,7 @@ impl Lexicon {
                 }
             }
         }
-        if folded.len() <= 400 {
+        if contains && folded.len() <= 400 {
             if let Some(m) = self.contains_ac.as_ref().and_then(|ac| ac.find(folded)) {
                 return self.contains.get(m.pattern().as_usize()).copied();
             }
@@ -277,7 +314,26 @@ impl Lexicon {
     }
 }
 
+/// Exact key of a word of at most 7 bytes: its bytes, little-endian, and its length in the top
+/// byte.
+fn short_key(w: &str) -> Option<u64> {
+    let b = w.as_bytes();
+    if b.len() > 7 {
+        return None;
+    }
+    let mut key = (b.len() as u64) << 56;
+    for (i, &x) in b.iter().enumerate() {
+        key |= u64::from(x) << (8 * i);
+    }
+    Some(key)
+}
+
 fn word_hash(w: &str) -> u64 {
+    word_key(w)
+}
+
+/// Key of a word for the stop-word table and for vocabulary sets: xxh3-64 of its bytes.
+pub fn word_key(w: &str) -> u64 {
     xxhash_rust::xxh3::xxh3_64(w.as_bytes())
 }
 

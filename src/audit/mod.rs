@@ -29,7 +29,7 @@ use std::sync::Arc;
 use serde::Serialize;
 
 use crate::boilerplate::Cleaned;
-use crate::document::{Content, Document};
+use crate::document::Document;
 use crate::engine::{CheckOptions, Engine, Prepared};
 use crate::index::{Match, Tier};
 use crate::Result;
@@ -159,8 +159,6 @@ pub struct PreparedDoc {
 #[derive(Debug)]
 struct PreparedInner {
     prepared: Prepared,
-    /// The original body: the stripper's spans point into it.
-    original: Content,
     source: Option<String>,
     url: Option<String>,
     derived: Derived,
@@ -176,18 +174,14 @@ fn cleaned_key(cleaned: &Cleaned) -> u64 {
     h.digest()
 }
 
-fn derive(cleaned: &Cleaned, original: &Content, snippet_chars: usize) -> Derived {
-    let (original_text, html) = match original {
-        Content::Text(t) => (std::borrow::Cow::Borrowed(t.as_str()), false),
-        Content::Html(h) => (String::from_utf8_lossy(h), true),
-    };
+fn derive(cleaned: &Cleaned, snippet_chars: usize) -> Derived {
     let mut removed_bytes = 0u64;
     let mut removed_lines = Vec::new();
     for span in &cleaned.removed {
         removed_bytes += span.end.saturating_sub(span.start) as u64;
-        if let Some(text) = original_text.get(span.start..span.end) {
-            summary::span_lines(text, html, &mut removed_lines);
-        }
+        // The stripper's own base text: the input text, or the page's block text in HTML mode
+        // (tags already gone), which is what the spans index into.
+        summary::span_lines(cleaned.removed_text(span), &mut removed_lines);
     }
     Derived {
         key: cleaned_key(cleaned),
@@ -204,17 +198,15 @@ impl Preparer {
     /// errors are carried to [`Auditor::commit`] so they are counted in input order.
     pub fn prepare(&self, doc: Document) -> PreparedDoc {
         let id = doc.id.clone();
-        let original = doc.content.clone();
         let source = doc.source.clone();
         let url = doc.url.clone();
         let inner = self
             .engine
             .prepare(&self.config.namespace, doc, &self.config.check)
             .map(|prepared| {
-                let derived = derive(prepared.cleaned(), &original, self.config.snippet_chars);
+                let derived = derive(prepared.cleaned(), self.config.snippet_chars);
                 Box::new(PreparedInner {
                     prepared,
-                    original,
                     source,
                     url,
                     derived,
@@ -280,7 +272,6 @@ impl Auditor {
         };
         let PreparedInner {
             prepared,
-            original,
             source,
             url,
             derived,
@@ -302,7 +293,7 @@ impl Auditor {
         let derived = if cleaned_key(&outcome.cleaned) == derived.key {
             derived
         } else {
-            derive(&outcome.cleaned, &original, config.snippet_chars)
+            derive(&outcome.cleaned, config.snippet_chars)
         };
         let best = outcome
             .matches
@@ -391,6 +382,45 @@ fn snippet(text: &str, chars: usize) -> String {
 mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
+
+    #[test]
+    fn removed_lines_of_an_html_page_are_its_visible_chrome_not_markup() {
+        let body = "<p>The council voted on Tuesday to close the old bridge for repairs, after \
+                    engineers found cracks in two of its steel supports during a survey.</p>\
+                    <p>Work starts next month and should take a year, the mayor told reporters \
+                    at a briefing in the town hall on Wednesday afternoon.</p>";
+        let page = format!(
+            "<html><body><nav><a href=\"/\">Home</a> <a href=\"/s\">Sport</a></nav>\
+             <article>{body}</article><footer><p>Share this story</p></footer></body></html>"
+        );
+        let cleaned = crate::boilerplate::Stripper::new()
+            .clean(
+                &crate::document::Content::Html(page.into_bytes()),
+                crate::boilerplate::InputFormat::Html,
+                None,
+            )
+            .unwrap();
+        assert!(!cleaned.removed.is_empty());
+        let derived = derive(&cleaned, 80);
+        let lines: Vec<&str> = derived
+            .removed_lines
+            .iter()
+            .map(|(_, l)| l.as_str())
+            .collect();
+        assert!(!lines.is_empty());
+        for line in &lines {
+            assert!(
+                !line.contains('<') && !line.contains("href"),
+                "markup in {line:?}"
+            );
+        }
+        assert!(
+            lines
+                .iter()
+                .any(|l| l.contains("Home") || l.contains("Share this story")),
+            "{lines:?}"
+        );
+    }
 
     #[test]
     fn snippets_are_cut_and_joined() {

@@ -524,17 +524,10 @@ impl Tally {
     }
 }
 
-/// Reduce a removed span to display lines: split at newlines, drop HTML tags, decode the
-/// commonest entities, collapse whitespace, cut at 160 characters; each distinct line once.
-pub(crate) fn span_lines(span: &str, html: bool, out: &mut Vec<(u64, String)>) {
+/// Reduce a removed span's text to display lines: split at newlines, collapse whitespace, cut
+/// at 160 characters; each distinct line once.
+pub(crate) fn span_lines(span: &str, out: &mut Vec<(u64, String)>) {
     let mut seen: HashSet<u64> = out.iter().map(|(k, _)| *k).collect();
-    let text;
-    let span = if html {
-        text = strip_tags(span);
-        text.as_str()
-    } else {
-        span
-    };
     for raw in span.lines() {
         let line: String = raw.split_whitespace().collect::<Vec<_>>().join(" ");
         if line.is_empty() {
@@ -546,84 +539,6 @@ pub(crate) fn span_lines(span: &str, html: bool, out: &mut Vec<(u64, String)>) {
             out.push((key, line));
         }
     }
-}
-
-/// Block-level tags that end a line when stripping tags.
-const BLOCK_TAGS: &[&str] = &[
-    "p",
-    "div",
-    "br",
-    "li",
-    "tr",
-    "td",
-    "th",
-    "h1",
-    "h2",
-    "h3",
-    "h4",
-    "h5",
-    "h6",
-    "ul",
-    "ol",
-    "nav",
-    "header",
-    "footer",
-    "section",
-    "article",
-    "aside",
-    "table",
-    "dd",
-    "dt",
-    "blockquote",
-    "form",
-    "option",
-];
-
-fn strip_tags(html: &str) -> String {
-    let mut out = String::with_capacity(html.len());
-    let mut rest = html;
-    let mut skip_until: Option<&str> = None;
-    while let Some(lt) = rest.find('<') {
-        if skip_until.is_none() {
-            out.push_str(&decode_entities(&rest[..lt]));
-        }
-        let after = &rest[lt + 1..];
-        let gt = after.find('>').map_or(after.len(), |i| i + 1);
-        let tag = &after[..gt.min(after.len())];
-        let name: String = tag
-            .trim_start_matches('/')
-            .chars()
-            .take_while(|c| c.is_ascii_alphanumeric())
-            .collect::<String>()
-            .to_ascii_lowercase();
-        match skip_until {
-            Some(end) if tag.starts_with('/') && name == end => skip_until = None,
-            Some(_) => {}
-            None if !tag.starts_with('/') && (name == "script" || name == "style") => {
-                skip_until = Some(if name == "script" { "script" } else { "style" });
-            }
-            None if BLOCK_TAGS.contains(&name.as_str()) => out.push('\n'),
-            None => out.push(' '),
-        }
-        rest = after.get(gt..).unwrap_or_default();
-    }
-    if skip_until.is_none() {
-        out.push_str(&decode_entities(rest));
-    }
-    out
-}
-
-fn decode_entities(s: &str) -> std::borrow::Cow<'_, str> {
-    if !s.contains('&') {
-        return s.into();
-    }
-    s.replace("&nbsp;", " ")
-        .replace("&lt;", "<")
-        .replace("&gt;", ">")
-        .replace("&quot;", "\"")
-        .replace("&#39;", "'")
-        .replace("&amp;", "&")
-        .into()
 }
 
 #[cfg(test)]
@@ -774,16 +689,14 @@ mod tests {
     }
 
     #[test]
-    fn span_lines_drop_tags_scripts_and_repeats() {
+    fn span_lines_collapse_whitespace_and_repeats() {
         let mut out = Vec::new();
-        span_lines(
-            "<nav><a href=x>Home</a> | <a>Sport</a></nav><script>var x = '<p>';</script><p>Share &amp; like</p>\n<p>Home | Sport</p>",
-            true,
-            &mut out,
-        );
+        span_lines("Home | Sport\n\nShare   &   like\nHome | Sport", &mut out);
         let lines: Vec<&str> = out.iter().map(|(_, l)| l.as_str()).collect();
         assert_eq!(lines, vec!["Home | Sport", "Share & like"]);
-        span_lines("  Read   also:\n\n", false, &mut out);
+        span_lines("  Read   also:\n\n", &mut out);
         assert_eq!(out.last().unwrap().1, "Read also:");
+        span_lines("Home | Sport", &mut out);
+        assert_eq!(out.len(), 3, "a line already counted is not added again");
     }
 }

@@ -66,6 +66,18 @@ pub struct Cleaned {
     /// cluster) is known. Not part of the output.
     #[serde(skip)]
     pub line_keys: Vec<u64>,
+    /// The text the removed spans' offsets index into: the input text, or in HTML mode the
+    /// decoded page's block text (one block per line, tags gone). Not part of the output; empty
+    /// when the result came from a remote server.
+    #[serde(skip)]
+    pub span_base: String,
+}
+
+impl Cleaned {
+    /// The text of a removed span ("" if the span does not index into [`Cleaned::span_base`]).
+    pub fn removed_text(&self, span: &RemovedSpan) -> &str {
+        self.span_base.get(span.start..span.end).unwrap_or("")
+    }
 }
 
 /// Strips boilerplate. Holds what it has learned about recurring lines (per source) so that one
@@ -175,6 +187,7 @@ impl Stripper {
             text,
             removed,
             line_keys,
+            span_base: prepared.base,
         })
     }
 

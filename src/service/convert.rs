@@ -76,6 +76,7 @@ pub fn check_response(outcome: CheckOutcome, return_clean: bool) -> proto::Check
             text,
             removed,
             line_keys: _,
+            span_base: _,
         } = cleaned;
         (text, removed.into_iter().map(span_to_proto).collect())
     } else {
@@ -127,6 +128,7 @@ pub fn clean_response(cleaned: Cleaned) -> proto::CleanResponse {
         text,
         removed,
         line_keys: _,
+        span_base: _,
     } = cleaned;
     proto::CleanResponse {
         text,
@@ -371,6 +373,7 @@ pub fn outcome_from_proto(resp: proto::CheckResponse) -> std::result::Result<Che
             text: clean_text,
             removed: removed.into_iter().map(span_from_proto).collect(),
             line_keys: Vec::new(),
+            span_base: String::new(),
         },
     })
 }
@@ -382,6 +385,7 @@ pub fn cleaned_from_proto(resp: proto::CleanResponse) -> Cleaned {
         text,
         removed: removed.into_iter().map(span_from_proto).collect(),
         line_keys: Vec::new(),
+        span_base: String::new(),
     }
 }
 
@@ -615,6 +619,7 @@ mod tests {
                     reason: "why".into(),
                 }],
                 line_keys: vec![1],
+                span_base: "xyz".into(),
             },
         };
         let resp = check_response(outcome.clone(), true);

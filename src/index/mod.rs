@@ -244,39 +244,31 @@ impl NamespaceIndex {
             } else {
                 d
             };
-            if tier == Tier::Exact && doc.exact == f.exact {
-                matches.push((
-                    slot,
-                    Match {
-                        id: doc.id.to_string(),
-                        tier,
-                        hamming: hd,
-                        jaccard: 1.0,
-                        containment: 1.0,
-                        reason: "same normalized text".into(),
-                    },
-                    3.0,
-                ));
-                continue;
-            }
-            let o = verify::overlap(&f.sketch, &doc.sketch, self.cfg.sketch_cap, common);
-            let nums =
-                verify::number_overlap(&f.numbers, &doc.numbers, vcfg.guard_min_numbers as usize);
-            let v = verify::decide(&o, nums, vcfg);
-            if v.accept {
+            // (jaccard, containment, reason, score): an exact match ranks above every verified one.
+            let verdict = if tier == Tier::Exact && doc.exact == f.exact {
+                Some((1.0, 1.0, "same normalized text".to_string(), 3.0))
+            } else {
+                let o = verify::overlap(&f.sketch, &doc.sketch, self.cfg.sketch_cap, common);
+                let nums = verify::number_overlap(
+                    &f.numbers,
+                    &doc.numbers,
+                    vcfg.guard_min_numbers as usize,
+                );
+                let v = verify::decide(&o, nums, vcfg);
                 let (j, c) = (o.jaccard(), o.containment());
-                matches.push((
-                    slot,
-                    Match {
-                        id: doc.id.to_string(),
-                        tier,
-                        hamming: hd,
-                        jaccard: j,
-                        containment: c,
-                        reason: v.reason,
-                    },
-                    j + c,
-                ));
+                v.accept.then_some((j, c, v.reason, j + c))
+            };
+            if let Some((jaccard, containment, reason, score)) = verdict {
+                let id = doc.id.to_string();
+                let evidence = Match {
+                    id,
+                    tier,
+                    hamming: hd,
+                    jaccard,
+                    containment,
+                    reason,
+                };
+                matches.push((slot, evidence, score));
             }
         }
         // Best first; ties go to the earlier document so the result is order-independent.

@@ -3,16 +3,25 @@
 //!
 //! [`NamespaceIndex`] is plain data with `&mut self` inserts; the engine puts one behind a
 //! mutex per namespace, which is what makes check-and-insert atomic.
+//!
+//! Memory: no heap allocation per document. Documents live in chunked columns and per-chunk
+//! record arenas ([`docs`]: id, Elias–Fano-coded sketch); the id and exact maps hold slots
+//! only ([`slot_table`]); the simhash and LSH tables are bucketed (tag, slot) entries of 6 bytes
+//! ([`buckets`]).
 
+pub mod buckets;
 pub mod cluster;
+pub mod column;
+pub mod docs;
+pub mod ef;
 pub mod exact;
 pub mod lsh;
 pub mod simhash_tables;
+pub mod slot_table;
 pub mod verify;
 
-use std::collections::HashMap;
-
 use crate::pipeline::fingerprint::{hamming, DocFreq};
+use crate::pipeline::hash::bytes_hash;
 use crate::pipeline::minhash::{band_keys, signature};
 use crate::pipeline::Features;
 use crate::store::record::DocRecord;
@@ -80,18 +89,6 @@ impl Default for IndexConfig {
     }
 }
 
-/// What the index keeps per document.
-#[derive(Debug, Clone)]
-struct DocEntry {
-    id: Box<str>,
-    time: i64,
-    simhash: u64,
-    exact: u64,
-    alive: bool,
-    sketch: Box<[u32]>,
-    numbers: Box<[u64]>,
-}
-
 /// The result of a lookup, before anything is inserted.
 #[derive(Debug, Clone, Default)]
 pub struct Lookup {
@@ -109,8 +106,9 @@ pub struct Lookup {
 #[derive(Debug)]
 pub struct NamespaceIndex {
     cfg: IndexConfig,
-    docs: Vec<DocEntry>,
-    by_id: HashMap<Box<str>, u32>,
+    docs: docs::DocStore,
+    /// Live documents by a hash of their id (the ids themselves are in `docs`).
+    by_id: slot_table::SlotTable,
     exact: exact::ExactIndex,
     simhash: simhash_tables::SimhashTables,
     lsh: lsh::LshIndex,
@@ -131,8 +129,8 @@ impl NamespaceIndex {
     pub fn new(cfg: IndexConfig) -> Self {
         NamespaceIndex {
             cfg,
-            docs: Vec::new(),
-            by_id: HashMap::new(),
+            docs: docs::DocStore::new(cfg.verify.guard_min_numbers > 0),
+            by_id: slot_table::SlotTable::default(),
             exact: exact::ExactIndex::default(),
             simhash: simhash_tables::SimhashTables::default(),
             lsh: lsh::LshIndex::default(),
@@ -160,12 +158,12 @@ impl NamespaceIndex {
 
     /// Whether an id is held.
     pub fn contains(&self, id: &str) -> bool {
-        self.by_id.contains_key(id)
+        self.slot_of(id).is_some()
     }
 
     /// Id of a slot.
     pub fn id_of(&self, slot: u32) -> Option<&str> {
-        self.docs.get(slot as usize).map(|d| &*d.id)
+        self.docs.id(slot)
     }
 
     /// Id of the cluster (its first document) a slot belongs to.
@@ -186,12 +184,17 @@ impl NamespaceIndex {
                 ..Lookup::default()
             };
         }
-        if let Some(s) = self.exact.get(f.exact) {
+        let docs = &self.docs;
+        if let Some(s) = self.exact.get(f.exact, |s| docs.exact(s)) {
             cands.push((s, Tier::Exact, 0));
         }
         let mut near = Vec::new();
-        self.simhash
-            .query(simhash, simhash_tables::MAX_DISTANCE, &mut near);
+        self.simhash.query(
+            simhash,
+            simhash_tables::MAX_DISTANCE,
+            |s| docs.simhash(s),
+            &mut near,
+        );
         for (s, d) in near {
             if !cands.iter().any(|c| c.0 == s) {
                 cands.push((s, Tier::Simhash, d));
@@ -227,39 +230,40 @@ impl NamespaceIndex {
         }
         let candidates = cands.len();
         let mut matches: Vec<(u32, Match, f32)> = Vec::new();
+        let (mut sketch, mut numbers) = (Vec::new(), Vec::new());
         for (slot, tier, d) in cands {
-            let Some(doc) = self.docs.get(slot as usize) else {
+            let (Some(doc_time), Some(doc_simhash), Some(doc_exact)) =
+                (docs.time(slot), docs.simhash(slot), docs.exact(slot))
+            else {
                 continue;
             };
-            if !doc.alive {
+            if !docs.alive(slot) {
                 continue;
             }
             if let Some(w) = window_secs {
-                if (doc.time - time).abs() > w {
+                if (doc_time - time).abs() > w {
                     continue;
                 }
             }
             let hd = if d == u32::MAX {
-                hamming(doc.simhash, simhash)
+                hamming(doc_simhash, simhash)
             } else {
                 d
             };
             // (jaccard, containment, reason, score): an exact match ranks above every verified one.
-            let verdict = if tier == Tier::Exact && doc.exact == f.exact {
+            let verdict = if tier == Tier::Exact && doc_exact == f.exact {
                 Some((1.0, 1.0, "same normalized text".to_string(), 3.0))
             } else {
-                let o = verify::overlap(&f.sketch, &doc.sketch, self.cfg.sketch_cap, common);
-                let nums = verify::number_overlap(
-                    &f.numbers,
-                    &doc.numbers,
-                    vcfg.guard_min_numbers as usize,
-                );
+                docs.features_into(slot, &mut sketch, &mut numbers);
+                let o = verify::overlap(&f.sketch, &sketch, self.cfg.sketch_cap, common);
+                let nums =
+                    verify::number_overlap(&f.numbers, &numbers, vcfg.guard_min_numbers as usize);
                 let v = verify::decide(&o, nums, vcfg);
                 let (j, c) = (o.jaccard(), o.containment());
                 v.accept.then_some((j, c, v.reason, j + c))
             };
             if let Some((jaccard, containment, reason, score)) = verdict {
-                let id = doc.id.to_string();
+                let id = docs.id(slot).unwrap_or_default().to_string();
                 let evidence = Match {
                     id,
                     tier,
@@ -291,14 +295,22 @@ impl NamespaceIndex {
         time: i64,
         look: &Lookup,
     ) -> crate::Result<(u32, u32)> {
-        if self.by_id.contains_key(id) {
+        if self.contains(id) {
             return Err(crate::Error::invalid(
                 "document.id",
                 format!("{id:?} is already in the namespace"),
             ));
         }
-        let slot = u32::try_from(self.docs.len())
-            .map_err(|_| crate::Error::Unavailable("namespace is full".into()))?;
+        let keep_numbers = self.cfg.verify.guard_min_numbers > 0;
+        let slot = self.docs.push(docs::NewDoc {
+            id,
+            time,
+            simhash: look.simhash,
+            exact: f.exact,
+            alive: true,
+            sketch: &f.sketch,
+            numbers: if keep_numbers { &f.numbers } else { &[] },
+        })?;
         let best = look.matches.first().map(|(s, _)| *s);
         let cluster = self.clusters.assign(slot, best);
         if best.is_none() {
@@ -307,42 +319,33 @@ impl NamespaceIndex {
             self.shingle_df
                 .add_document(f.sketch.iter().map(|&k| k as u64));
         }
+        let docs = &self.docs;
         if f.shingles > 0 {
-            self.exact.insert(f.exact, slot);
+            self.exact.insert(f.exact, slot, |s| docs.exact(s));
         }
         self.simhash.insert(look.simhash, slot);
         self.lsh.insert(&look.band_keys, slot);
-        self.docs.push(DocEntry {
-            id: id.into(),
-            time,
-            simhash: look.simhash,
-            exact: f.exact,
-            alive: true,
-            sketch: f.sketch.clone().into_boxed_slice(),
-            numbers: if self.cfg.verify.guard_min_numbers > 0 {
-                f.numbers.clone().into_boxed_slice()
-            } else {
-                Box::new([])
-            },
+        self.by_id.insert(id_hash(id.as_bytes()), slot, |s| {
+            id_hash(docs.id_bytes(s).unwrap_or_default())
         });
-        self.by_id.insert(id.into(), slot);
         self.live += 1;
         Ok((slot, cluster))
     }
 
     /// Forget a document by id; true when it was held. Its cluster keeps its name.
     pub fn delete(&mut self, id: &str) -> bool {
-        let Some(slot) = self.by_id.remove(id) else {
+        let Some(slot) = self.slot_of(id) else {
             return false;
         };
-        if let Some(doc) = self.docs.get_mut(slot as usize) {
-            doc.alive = false;
-            doc.sketch = Box::new([]);
-            doc.numbers = Box::new([]);
-            let (sim, ex) = (doc.simhash, doc.exact);
+        let docs = &self.docs;
+        self.by_id.remove(id_hash(id.as_bytes()), slot, |s| {
+            id_hash(docs.id_bytes(s).unwrap_or_default())
+        });
+        if let (Some(sim), Some(ex)) = (docs.simhash(slot), docs.exact(slot)) {
             self.simhash.remove(sim, slot);
-            self.exact.remove(ex, slot);
+            self.exact.remove(ex, slot, |s| docs.exact(s));
         }
+        self.docs.kill(slot);
         self.live = self.live.saturating_sub(1);
         true
     }
@@ -350,23 +353,26 @@ impl NamespaceIndex {
     /// Ids of the live documents among `slots` whose time is before `cutoff` (TTL eviction
     /// walks the slots in chunks so that no request waits long for the lock).
     pub fn expired(&self, slots: std::ops::Range<u32>, cutoff: i64) -> Vec<Box<str>> {
-        let end = (slots.end as usize).min(self.docs.len());
-        let start = (slots.start as usize).min(end);
-        self.docs[start..end]
-            .iter()
-            .filter(|d| d.alive && d.time < cutoff)
-            .map(|d| d.id.clone())
+        let end = slots
+            .end
+            .min(u32::try_from(self.docs.len()).unwrap_or(u32::MAX));
+        (slots.start.min(end)..end)
+            .filter(|&s| self.docs.alive(s) && self.docs.time(s).is_some_and(|t| t < cutoff))
+            .filter_map(|s| self.docs.id(s).map(Box::from))
             .collect()
     }
 
     /// Slot of a live document.
     pub fn slot_of(&self, id: &str) -> Option<u32> {
-        self.by_id.get(id).copied()
+        let docs = &self.docs;
+        self.by_id.find(id_hash(id.as_bytes()), |s| {
+            docs.id_bytes(s) == Some(id.as_bytes())
+        })
     }
 
     /// Exact-duplicate key of a slot.
     pub fn exact_of(&self, slot: u32) -> Option<u64> {
-        self.docs.get(slot as usize).map(|d| d.exact)
+        self.docs.exact(slot)
     }
 
     /// Next slot to be assigned: the number of documents ever inserted, tombstones included.
@@ -380,8 +386,16 @@ impl NamespaceIndex {
     /// recomputed: the stored simhash and band keys are reused, and document frequencies are
     /// replayed from the cluster founders' tokens, so the index ends as it was.
     pub fn restore(&mut self, rec: &DocRecord, best: Option<u32>) -> crate::Result<u32> {
-        let slot = u32::try_from(self.docs.len())
-            .map_err(|_| crate::Error::Unavailable("namespace is full".into()))?;
+        let keep_numbers = self.cfg.verify.guard_min_numbers > 0;
+        let slot = self.docs.push(docs::NewDoc {
+            id: &rec.id,
+            time: rec.time,
+            simhash: rec.simhash,
+            exact: rec.exact,
+            alive: rec.alive,
+            sketch: &rec.sketch,
+            numbers: if keep_numbers { &rec.numbers } else { &[] },
+        })?;
         self.clusters.assign(slot, best);
         if best.is_none() {
             self.token_df.add_document(rec.tokens.iter().copied());
@@ -389,49 +403,25 @@ impl NamespaceIndex {
                 .add_document(rec.sketch.iter().map(|&k| k as u64));
         }
         if rec.alive {
-            self.exact.insert(rec.exact, slot);
+            let docs = &self.docs;
+            self.exact.insert(rec.exact, slot, |s| docs.exact(s));
             self.simhash.insert(rec.simhash, slot);
             self.lsh.insert(&rec.band_keys, slot);
-            self.by_id.insert(rec.id.as_str().into(), slot);
+            self.by_id.insert(id_hash(rec.id.as_bytes()), slot, |s| {
+                id_hash(docs.id_bytes(s).unwrap_or_default())
+            });
             self.live += 1;
         }
-        self.docs.push(DocEntry {
-            id: rec.id.as_str().into(),
-            time: rec.time,
-            simhash: rec.simhash,
-            exact: rec.exact,
-            alive: rec.alive,
-            sketch: if rec.alive {
-                rec.sketch.clone().into_boxed_slice()
-            } else {
-                Box::new([])
-            },
-            numbers: if rec.alive && self.cfg.verify.guard_min_numbers > 0 {
-                rec.numbers.clone().into_boxed_slice()
-            } else {
-                Box::new([])
-            },
-        });
         Ok(slot)
     }
 
     /// Bytes held by each per-document structure (capacities), for memory accounting.
     pub fn memory_breakdown(&self) -> Vec<(&'static str, usize)> {
-        let heap: usize = self
-            .docs
-            .iter()
-            .map(|d| d.id.len() + d.sketch.len() * 4 + d.numbers.len() * 8)
-            .sum();
+        let (columns, records) = self.docs.memory_bytes();
         vec![
-            (
-                "docs",
-                self.docs.capacity() * std::mem::size_of::<DocEntry>(),
-            ),
-            ("sketches+ids", heap),
-            (
-                "by_id",
-                self.by_id.capacity() * (std::mem::size_of::<(Box<str>, u32)>() + 1),
-            ),
+            ("columns", columns),
+            ("ids+sketches", records),
+            ("by_id", self.by_id.memory_bytes()),
             ("exact", self.exact.memory_bytes()),
             ("simhash", self.simhash.memory_bytes()),
             ("lsh", self.lsh.memory_bytes()),
@@ -449,4 +439,10 @@ impl NamespaceIndex {
     pub fn fixed_memory_bytes(&self) -> usize {
         self.token_df.memory_bytes() + self.shingle_df.memory_bytes()
     }
+}
+
+/// Hash of an id for the id table.
+#[inline]
+fn id_hash(id: &[u8]) -> u64 {
+    bytes_hash(id)
 }

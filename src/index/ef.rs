@@ -38,7 +38,7 @@ struct BitWriter<'a> {
 }
 
 impl BitWriter<'_> {
-    /// Append the low `width` (≤ 32) bits of `v`.
+    /// Append the low `width` (≤ 33) bits of `v`.
     fn write(&mut self, v: u64, width: u32) {
         self.acc |= (v & mask(width)) << self.bits;
         self.bits += width;
@@ -105,8 +105,14 @@ pub fn encode(keys: &[u32], out: &mut Vec<u8>) {
     let mut prev = 0u64;
     for &k in keys {
         let high = u64::from(k) >> l;
-        w.zeros(high.saturating_sub(prev));
-        w.write(1, 1);
+        let gap = high.saturating_sub(prev);
+        if gap < 32 {
+            // The zeros and the one in a single write.
+            w.write(1 << gap, gap as u32 + 1);
+        } else {
+            w.zeros(gap);
+            w.write(1, 1);
+        }
         prev = high;
     }
     w.finish();

@@ -22,7 +22,7 @@ pub struct SimhashTables {
 impl Default for SimhashTables {
     fn default() -> Self {
         SimhashTables {
-            buckets: TagBuckets::new(16 + 2),
+            buckets: TagBuckets::new(BLOCKS << 16),
         }
     }
 }

@@ -384,16 +384,20 @@ impl NamespaceIndex {
     /// Put a document back exactly as its durable record describes it (restart). Records must
     /// come in insertion order; `best` is the slot of the record's `best` match. Nothing is
     /// recomputed: the stored simhash and band keys are reused, and document frequencies are
-    /// replayed from the cluster founders' tokens, so the index ends as it was.
+    /// replayed from the cluster founders' tokens, so the index ends as it was. A record
+    /// written under a larger sketch cap keeps the `sketch_cap` smallest keys of its sketch —
+    /// the sketch its text gets under the current cap — while the document frequencies count
+    /// the sketch as recorded.
     pub fn restore(&mut self, rec: &DocRecord, best: Option<u32>) -> crate::Result<u32> {
         let keep_numbers = self.cfg.verify.guard_min_numbers > 0;
+        let capped = rec.sketch.get(..self.cfg.sketch_cap).unwrap_or(&rec.sketch);
         let slot = self.docs.push(docs::NewDoc {
             id: &rec.id,
             time: rec.time,
             simhash: rec.simhash,
             exact: rec.exact,
             alive: rec.alive,
-            sketch: &rec.sketch,
+            sketch: capped,
             numbers: if keep_numbers { &rec.numbers } else { &[] },
         })?;
         self.clusters.assign(slot, best);
@@ -445,4 +449,85 @@ impl NamespaceIndex {
 #[inline]
 fn id_hash(id: &[u8]) -> u64 {
     bytes_hash(id)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn record(id: &str, sketch: Vec<u32>, alive: bool) -> DocRecord {
+        DocRecord {
+            id: id.into(),
+            time: 5,
+            alive,
+            exact: 77,
+            simhash: 0xabc,
+            band_keys: vec![1 << 40, 2 << 40],
+            sketch,
+            numbers: Vec::new(),
+            tokens: vec![1, 2, 3],
+            best: None,
+            cluster_id: id.into(),
+            source: None,
+            line_keys: Vec::new(),
+            bytes: 10,
+        }
+    }
+
+    #[test]
+    fn restore_keeps_the_smallest_keys_under_the_cap() {
+        let cfg = IndexConfig {
+            sketch_cap: 4,
+            ..IndexConfig::default()
+        };
+        let mut index = NamespaceIndex::new(cfg);
+        let slot = index
+            .restore(&record("a", (10..20).collect(), true), None)
+            .unwrap();
+        let (mut sketch, mut numbers) = (Vec::new(), Vec::new());
+        index.docs.features_into(slot, &mut sketch, &mut numbers);
+        assert_eq!(sketch, vec![10, 11, 12, 13]);
+        assert_eq!(index.slot_of("a"), Some(slot));
+        let dead = index
+            .restore(&record("b", (10..20).collect(), false), None)
+            .unwrap();
+        assert_eq!(index.slot_of("b"), None);
+        assert_eq!(index.id_of(dead), Some("b"));
+        assert_eq!(index.len(), 1);
+    }
+
+    #[test]
+    fn ids_exact_keys_and_deletes_go_through_the_slot_tables() {
+        let mut index = NamespaceIndex::default();
+        let f = Features {
+            exact: 99,
+            shingles: 40,
+            sketch: (0..40).map(|k| k * 1_000_003).collect(),
+            ..Features::default()
+        };
+        for i in 0..100 {
+            let look = index.lookup(&f, 0, None);
+            index.insert(&format!("id-{i}"), &f, 0, &look).unwrap();
+        }
+        assert!(index.insert("id-7", &f, 0, &Lookup::default()).is_err());
+        assert_eq!(index.slot_of("id-42"), Some(42));
+        assert_eq!(index.exact_of(42), Some(99));
+        let look = index.lookup(&f, 0, None);
+        assert_eq!(look.matches[0].0, 0, "the first holder of the exact key");
+        assert_eq!(look.matches[0].1.tier, Tier::Exact);
+        assert!(index.delete("id-0"));
+        assert!(!index.delete("id-0"));
+        assert_eq!(index.slot_of("id-0"), None);
+        assert_eq!(index.slot_of("id-1"), Some(1));
+        assert_eq!(index.exact.get(99, |s| index.docs.exact(s)), None);
+        // Slot 0 held the exact key; no live document holds it now, so the best matches are
+        // verified ones (score below an exact match's).
+        let look = index.lookup(&f, 0, None);
+        assert!(look
+            .matches
+            .iter()
+            .all(|(s, m)| *s != 0 && m.tier != Tier::Exact));
+        assert_eq!(index.expired(0..200, 1).len(), 99);
+        assert_eq!(index.len(), 99);
+    }
 }

@@ -235,8 +235,14 @@ impl TagBuckets {
     }
 
     /// Add a bucket at the end and move into it the entries of bucket `from` whose tag
-    /// satisfies `moves`. Returns the new bucket's number.
-    pub fn split_off(&mut self, from: usize, moves: impl Fn(u16) -> bool) -> usize {
+    /// satisfies `moves`; entries whose slot fails `keep` are dropped. Returns the new
+    /// bucket's number.
+    pub fn split_off(
+        &mut self,
+        from: usize,
+        moves: impl Fn(u16) -> bool,
+        keep: impl Fn(u32) -> bool,
+    ) -> usize {
         self.allocate();
         if self.buckets.len() == self.buckets.capacity() {
             // The table too grows by an eighth: a doubling would leave half of it unused.
@@ -249,9 +255,16 @@ impl TagBuckets {
             .map(|v| {
                 v.iter()
                     .flat_map(Group::entries)
+                    .filter(|&(_, s)| keep(s))
                     .partition(|&(t, _)| !moves(t))
             })
             .unwrap_or_default();
+        let before: usize = self.buckets.get(from).map_or(0, |v| {
+            v.iter()
+                .map(|g| g.slots.iter().filter(|&&s| s != FREE).count())
+                .sum()
+        });
+        self.len -= before - stay.len() - go.len();
         if let Some(v) = self.buckets.get_mut(from) {
             *v = pack(stay.into_iter());
         }
@@ -325,7 +338,7 @@ mod tests {
         for s in 0..100u32 {
             t.insert(1, s as u16, s);
         }
-        assert_eq!(t.split_off(1, |tag| tag % 2 == 1), 2);
+        assert_eq!(t.split_off(1, |tag| tag % 2 == 1, |_| true), 2);
         assert_eq!(t.buckets(), 3);
         assert_eq!(t.len(), 100);
         assert!(t.bucket(1).all(|(tag, s)| tag % 2 == 0 && s % 2 == 0));
@@ -334,6 +347,14 @@ mod tests {
         assert_eq!(t.bucket(2).count(), 50);
         t.insert(2, 7, 1000);
         assert_eq!(find(&t, 2, 7), vec![7, 1000]);
+        // Dropping slots while splitting.
+        assert_eq!(
+            t.split_off(2, |tag| tag == 7, |s| s != 1000 && s % 3 != 0),
+            3
+        );
+        assert_eq!(find(&t, 3, 7), vec![7]);
+        assert!(t.bucket(2).all(|(_, s)| s % 3 != 0));
+        assert_eq!(t.len(), 50 + t.bucket(2).count() + 1);
     }
 
     #[test]
@@ -352,7 +373,7 @@ mod tests {
     enum Op {
         Insert(u8, u16, u32),
         Remove(u8, u32),
-        Split(u8, u16),
+        Split(u8, u16, u32),
     }
 
     fn ops() -> impl Strategy<Value = Vec<Op>> {
@@ -360,7 +381,7 @@ mod tests {
             prop_oneof![
                 4 => (0u8..4, 0u16..4, 0u32..40).prop_map(|(b, t, s)| Op::Insert(b, t, s)),
                 2 => (0u8..4, 0u32..40).prop_map(|(b, s)| Op::Remove(b, s)),
-                1 => (0u8..4, 1u16..4).prop_map(|(b, m)| Op::Split(b, m)),
+                1 => (0u8..4, 1u16..4, 0u32..6).prop_map(|(b, m, d)| Op::Split(b, m, d)),
             ],
             0..300,
         )
@@ -386,11 +407,13 @@ mod tests {
                         }
                         prop_assert_eq!(t.remove(b as usize, s), want.is_some());
                     }
-                    Op::Split(b, m) => {
-                        let new = t.split_off(b as usize, |tag| tag % m == 0);
+                    Op::Split(b, m, d) => {
+                        // Drop the slots ≡ d (mod 5); d = 5 drops none.
+                        let keep = |s: u32| s % 5 != d;
+                        let new = t.split_off(b as usize, |tag| tag % m == 0, keep);
                         let list = model.entry(b as usize).or_default();
                         let (go, stay): (Vec<_>, Vec<_>) =
-                            list.iter().partition(|e| e.0 % m == 0);
+                            list.iter().filter(|e| keep(e.1)).partition(|e| e.0 % m == 0);
                         *list = stay;
                         model.insert(new, go);
                     }

@@ -52,8 +52,9 @@ impl LshIndex {
         (b, (key >> 16) as u16)
     }
 
-    /// Split the next bucket when the entries pass [`SPLIT_AT`] per bucket.
-    fn maybe_split(&mut self) {
+    /// Split the next bucket when the entries pass [`SPLIT_AT`] per bucket, dropping the
+    /// entries of slots that are no longer `live`.
+    fn maybe_split(&mut self, live: &impl Fn(u32) -> bool) {
         // A 32-bit key cannot address more than 2^32 buckets.
         if self.bits >= 31 || self.buckets.len() <= self.buckets.buckets() * SPLIT_AT {
             return;
@@ -61,7 +62,7 @@ impl LshIndex {
         // Bit `bits` of the key is bit `bits - 16` of the tag.
         let bit = self.bits - 16;
         self.buckets
-            .split_off(self.split, |tag| (tag >> bit) & 1 == 1);
+            .split_off(self.split, |tag| (tag >> bit) & 1 == 1, live);
         self.split += 1;
         if self.split == 1 << self.bits {
             self.bits += 1;
@@ -69,12 +70,14 @@ impl LshIndex {
         }
     }
 
-    /// Add a document's band keys.
-    pub fn insert(&mut self, band_keys: &[u64], slot: u32) {
+    /// Add a document's band keys. `live` tells which slots are still live: the entries of
+    /// deleted documents are dropped from a bucket when it is split, so as the index grows
+    /// (each bucket is split once per doubling) they do not pile up.
+    pub fn insert(&mut self, band_keys: &[u64], slot: u32, live: impl Fn(u32) -> bool) {
         for &k in band_keys {
             let (b, tag) = self.place(k);
             self.buckets.insert(b, tag, slot);
-            self.maybe_split();
+            self.maybe_split(&live);
         }
     }
 
@@ -110,7 +113,7 @@ mod tests {
     fn multimap_finds_all_sharers() {
         let mut l = LshIndex::default();
         for s in 0..5000u32 {
-            l.insert(&[(s as u64 % 7) << 32, mix64(s as u64 + 99)], s);
+            l.insert(&[(s as u64 % 7) << 32, mix64(s as u64 + 99)], s, |_| true);
         }
         assert_eq!(l.len(), 10_000);
         let mut out = Vec::new();
@@ -126,13 +129,13 @@ mod tests {
     fn keys_equal_only_in_the_bucket_bits_or_only_in_the_tag_do_not_collide() {
         let mut l = LshIndex::default();
         let key = 0xabcd_1234u64 << 32;
-        l.insert(&[key], 1);
+        l.insert(&[key], 1, |_| true);
         // Same tag (high 16 bits), other bucket.
-        l.insert(&[(0xabcd_1235u64 << 32) | 5], 2);
+        l.insert(&[(0xabcd_1235u64 << 32) | 5], 2, |_| true);
         // Same bucket (low 16 bits), other tag.
-        l.insert(&[(0x0bcd_1234u64 << 32) | 5], 3);
+        l.insert(&[(0x0bcd_1234u64 << 32) | 5], 3, |_| true);
         // Same high 32 bits, other low bits: the same key as far as the index is concerned.
-        l.insert(&[key | 0xffff], 4);
+        l.insert(&[key | 0xffff], 4, |_| true);
         let mut out = Vec::new();
         l.query(&[key, key], &mut out);
         assert_eq!(out, vec![1, 4]);
@@ -145,7 +148,7 @@ mod tests {
         let key = |s: u32, band: u64| mix64(u64::from(s) * 16 + band);
         for s in 0..n as u32 {
             let keys: Vec<u64> = (0..16).map(|b| key(s, b)).collect();
-            l.insert(&keys, s);
+            l.insert(&keys, s, |_| true);
         }
         assert!(l.bits > INITIAL_BITS || l.split > 0, "no bucket was split");
         assert!(l.buckets.buckets() > 1 << INITIAL_BITS);
@@ -160,13 +163,32 @@ mod tests {
         let mut l = LshIndex::default();
         for s in 0..(1u32 << (INITIAL_BITS + 1)) * SPLIT_AT as u32 / 16 + 5000 {
             let keys: Vec<u64> = (0..16).map(|b| key(s, b)).collect();
-            l.insert(&keys, s);
+            l.insert(&keys, s, |_| true);
         }
         assert_eq!(l.bits, INITIAL_BITS + 1);
         for s in (0..l.len() as u32 / 16).step_by(1013) {
             out.clear();
             l.query(&[key(s, 15)], &mut out);
             assert!(out.contains(&s), "slot {s} lost");
+        }
+    }
+
+    #[test]
+    fn entries_of_deleted_slots_go_when_their_bucket_splits() {
+        let mut l = LshIndex::default();
+        let key = |s: u32, band: u64| mix64(u64::from(s) * 16 + band);
+        // Even slots are deleted as soon as inserted.
+        let n = (1u32 << INITIAL_BITS) * SPLIT_AT as u32 / 16 * 3;
+        for s in 0..n {
+            let keys: Vec<u64> = (0..16).map(|b| key(s, b)).collect();
+            l.insert(&keys, s, |x| x % 2 == 1 || x == s);
+        }
+        assert!(l.len() < n as usize * 16 * 9 / 10, "{} entries", l.len());
+        let mut out = Vec::new();
+        for s in (1..n).step_by(2 * 97) {
+            out.clear();
+            l.query(&[key(s, 5)], &mut out);
+            assert!(out.contains(&s), "live slot {s} lost");
         }
     }
 }

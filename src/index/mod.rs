@@ -324,7 +324,7 @@ impl NamespaceIndex {
             self.exact.insert(f.exact, slot, |s| docs.exact(s));
         }
         self.simhash.insert(look.simhash, slot);
-        self.lsh.insert(&look.band_keys, slot);
+        self.lsh.insert(&look.band_keys, slot, |s| docs.alive(s));
         self.by_id.insert(id_hash(id.as_bytes()), slot, |s| {
             id_hash(docs.id_bytes(s).unwrap_or_default())
         });
@@ -410,7 +410,7 @@ impl NamespaceIndex {
             let docs = &self.docs;
             self.exact.insert(rec.exact, slot, |s| docs.exact(s));
             self.simhash.insert(rec.simhash, slot);
-            self.lsh.insert(&rec.band_keys, slot);
+            self.lsh.insert(&rec.band_keys, slot, |s| docs.alive(s));
             self.by_id.insert(id_hash(rec.id.as_bytes()), slot, |s| {
                 id_hash(docs.id_bytes(s).unwrap_or_default())
             });

@@ -23,7 +23,7 @@ struct Arena {
 }
 
 /// The per-document store of one namespace.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct DocStore {
     time: Column<i64>,
     simhash: Column<u64>,
@@ -33,6 +33,15 @@ pub struct DocStore {
     alive: Vec<u64>,
     arenas: Vec<Arena>,
     keep_numbers: bool,
+}
+
+impl std::fmt::Debug for DocStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DocStore")
+            .field("len", &self.len())
+            .field("memory_bytes", &self.memory_bytes())
+            .finish()
+    }
 }
 
 /// A document to append.

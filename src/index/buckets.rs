@@ -42,6 +42,36 @@ impl Group {
         m
     }
 
+    /// Bit `i` set when entry `i`'s tag differs from `tag` in at most `max_bits` bits (free
+    /// places included). Four tags at a time in a `u64` (SWAR bit counts).
+    #[inline]
+    fn near(&self, tag: u16, max_bits: u32) -> u32 {
+        const ONES: u64 = 0x0001_0001_0001_0001;
+        if max_bits >= 16 {
+            return (1 << GROUP) - 1;
+        }
+        let query = u64::from(tag) * ONES;
+        // Adding this to a lane's bit count (≤ 16) sets the lane's top bit when the count
+        // is above `max_bits`.
+        let bias = u64::from(0x8000 - (max_bits as u16 + 1)) * ONES;
+        let mut m = 0u32;
+        for (half, quad) in self.tags.chunks_exact(4).enumerate() {
+            let mut x = quad
+                .iter()
+                .enumerate()
+                .fold(0u64, |acc, (i, &t)| acc | u64::from(t) << (16 * i))
+                ^ query;
+            x -= (x >> 1) & 0x5555_5555_5555_5555;
+            x = (x & 0x3333_3333_3333_3333) + ((x >> 2) & 0x3333_3333_3333_3333);
+            x = (x + (x >> 4)) & 0x0f0f_0f0f_0f0f_0f0f;
+            x = (x + (x >> 8)) & 0x00ff_00ff_00ff_00ff;
+            let far = (x + bias) & 0x8000_8000_8000_8000;
+            let far = ((far >> 15) & 1) | ((far >> 30) & 2) | ((far >> 45) & 4) | ((far >> 60) & 8);
+            m |= (!far as u32 & 0xf) << (4 * half);
+        }
+        m
+    }
+
     fn entries(&self) -> impl Iterator<Item = (u16, u32)> + '_ {
         self.tags
             .iter()
@@ -204,29 +234,44 @@ impl TagBuckets {
     /// For each (bucket, tag) of `queries`, append to `out` the bucket's slots with that tag,
     /// skipping slots already in `out[from..]`.
     pub fn find_tags(&self, queries: &[(usize, u16)], out: &mut Vec<u32>, from: usize) {
+        self.scan(queries, Group::matches, |s| push_new(out, from, s));
+    }
+
+    /// For each (bucket, tag) of `queries`, call `found` with the slots of the bucket whose tag
+    /// is within `max_bits` differing bits of the query's (a slot may come more than once).
+    pub fn find_near(&self, queries: &[(usize, u16)], max_bits: u32, found: impl FnMut(u32)) {
+        self.scan(queries, |g, tag| g.near(tag, max_bits), found);
+    }
+
+    /// Fetch the buckets of a batch of queries first (so their cache misses overlap), then
+    /// report the slots of the lanes `lanes` selects.
+    fn scan(
+        &self,
+        queries: &[(usize, u16)],
+        lanes: impl Fn(&Group, u16) -> u32,
+        mut found: impl FnMut(u32),
+    ) {
         const BATCH: usize = 32;
         for batch in queries.chunks(BATCH) {
-            let mut found: [&[Group]; BATCH] = [&[]; BATCH];
+            let mut groups: [&[Group]; BATCH] = [&[]; BATCH];
+            for (g, &(b, _)) in groups.iter_mut().zip(batch) {
+                *g = self.buckets.get(b).map_or(&[][..], |v| v.as_slice());
+            }
+            // Request every line of every bucket before the first is used; keep the loads.
             let mut touch = 0u32;
-            for (f, &(b, _)) in found.iter_mut().zip(batch) {
-                *f = self.buckets.get(b).map_or(&[][..], |v| v.as_slice());
+            for g in groups.iter().flat_map(|g| g.iter()) {
+                touch ^= g.slots[0];
             }
-            for f in &found {
-                for g in f.iter() {
-                    touch ^= g.slots[0];
-                }
-            }
-            // Every bucket's first line is now requested; keep the loads.
             std::hint::black_box(touch);
-            for (groups, &(_, tag)) in found.iter().zip(batch) {
-                for g in *groups {
-                    let mut m = g.matches(tag);
+            for (bucket, &(_, tag)) in groups.iter().zip(batch) {
+                for g in *bucket {
+                    let mut m = lanes(g, tag);
                     while m != 0 {
                         let i = m.trailing_zeros() as usize;
                         m &= m - 1;
                         let s = g.slots[i];
                         if s != FREE {
-                            push_new(out, from, s);
+                            found(s);
                         }
                     }
                 }
@@ -316,6 +361,16 @@ mod tests {
             vec![70_000, 6, 7],
             "each slot once; free places never match"
         );
+        let mut near = Vec::new();
+        t.find_near(&[(3, 0b1011), (4, 9)], 1, |s| near.push(s));
+        assert_eq!(
+            near,
+            vec![70_000, 6, 7],
+            "tag 9 = 0b1001 is one bit from 0b1011"
+        );
+        near.clear();
+        t.find_near(&[(3, 0b1011)], 0, |s| near.push(s));
+        assert!(near.is_empty());
         // More queries than one batch.
         let many: Vec<(usize, u16)> = (0..100).map(|i| (if i == 77 { 4 } else { 0 }, 9)).collect();
         out.clear();
@@ -330,6 +385,33 @@ mod tests {
         let mut all: Vec<u32> = t.bucket(3).map(|e| e.1).collect();
         all.sort();
         assert_eq!(all, vec![5, 6]);
+    }
+
+    #[test]
+    fn near_lanes_match_bit_counts() {
+        let mut x = 1u64;
+        for _ in 0..2000 {
+            x = crate::pipeline::hash::mix64(x);
+            let mut g = Group::EMPTY;
+            for (i, t) in g.tags.iter_mut().enumerate() {
+                // Tags close to and far from the query.
+                *t = (x >> (8 * i)) as u16 & if i % 2 == 0 { 0x000f } else { 0xffff };
+            }
+            let tag = (x >> 48) as u16 & 0x00f3;
+            // One tag differing in all 16 bits.
+            g.tags[3] = !tag;
+            for max in 0..=16 {
+                let want = g.tags.iter().enumerate().fold(0, |m, (i, &t)| {
+                    m | u32::from((t ^ tag).count_ones() <= max) << i
+                });
+                assert_eq!(
+                    g.near(tag, max),
+                    want,
+                    "max {max} tags {:?} tag {tag}",
+                    g.tags
+                );
+            }
+        }
     }
 
     #[test]

@@ -67,23 +67,24 @@ impl SimhashTables {
         out: &mut Vec<(u32, u32)>,
     ) {
         let start = out.len();
-        for t in 0..BLOCKS {
-            let (b, filter) = place(sim, t);
-            for (f, slot) in self.buckets.bucket(b) {
-                if (f ^ filter).count_ones() > max_distance {
-                    continue;
-                }
-                let Some(s) = sim_of(slot) else {
-                    continue;
-                };
-                let d = hamming(s, sim);
-                if d <= max_distance
-                    && !out
-                        .get(start..)
-                        .is_some_and(|o| o.iter().any(|&(o, _)| o == slot))
-                {
-                    out.push((slot, d));
-                }
+        let queries: [(usize, u16); BLOCKS] = std::array::from_fn(|t| place(sim, t));
+        let mut passed = Vec::new();
+        self.buckets
+            .find_near(&queries, max_distance, |slot| passed.push(slot));
+        // The fingerprints of all that passed the filter are read together, so their cache
+        // misses overlap.
+        let sims: Vec<Option<u64>> = passed.iter().map(|&s| sim_of(s)).collect();
+        for (&slot, s) in passed.iter().zip(sims) {
+            let Some(s) = s else {
+                continue;
+            };
+            let d = hamming(s, sim);
+            if d <= max_distance
+                && !out
+                    .get(start..)
+                    .is_some_and(|o| o.iter().any(|&(o, _)| o == slot))
+            {
+                out.push((slot, d));
             }
         }
     }

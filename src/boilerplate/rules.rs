@@ -139,18 +139,26 @@ pub fn features(text: &str) -> Features {
     while next < bytes.len() {
         let pos = next;
         // ASCII bytes are taken as they are; other characters are decoded.
-        let c = match bytes[pos] {
-            b if b.is_ascii() => char::from(b),
+        let c = match (bytes[pos], bytes.get(pos + 1)) {
+            (b, _) if b.is_ascii() => char::from(b),
+            // Two-byte sequences decoded inline (the text is valid UTF-8).
+            (b @ 0xC0..=0xDF, Some(&b1)) => {
+                match char::from_u32((u32::from(b & 0x1F) << 6) | u32::from(b1 & 0x3F)) {
+                    Some(c) => c,
+                    None => break,
+                }
+            }
             _ => match text.get(pos..).and_then(|rest| rest.chars().next()) {
                 Some(c) => c,
                 None => break,
             },
         };
         next = pos + c.len_utf8();
-        let space = if c.is_ascii() {
-            matches!(c, ' ' | '\t'..='\r')
-        } else {
-            c.is_whitespace()
+        let space = match c as u32 {
+            0..0x80 => matches!(c, ' ' | '\t'..='\r'),
+            // The only white space below U+0800.
+            0x80..0x800 => matches!(c, '\u{85}' | '\u{A0}'),
+            _ => c.is_whitespace(),
         };
         if space {
             if let Some(start) = word_start.take() {
@@ -174,6 +182,14 @@ pub fn features(text: &str) -> Features {
             if c.is_ascii_digit() {
                 digits += 1;
             } else if matches!(c, '.' | '!' | '?') {
+                f.sentence_marks += 1;
+            }
+            continue;
+        }
+        if (c as u32) < 0x800 {
+            // Alphabetic scripts: weight 1, and these two are their only sentence ends.
+            weight += 1.0;
+            if matches!(c, '؟' | '۔') {
                 f.sentence_marks += 1;
             }
             continue;

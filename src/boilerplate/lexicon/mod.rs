@@ -380,6 +380,7 @@ fn caseless(c: char) -> bool {
 pub fn fold_into(s: &str, out: &mut String) {
     let base = out.len();
     let mut space = true;
+    let table = fold_table();
     for c in s.chars() {
         if c.is_ascii() {
             if c.is_ascii_whitespace() {
@@ -393,38 +394,111 @@ pub fn fold_into(s: &str, out: &mut String) {
             }
             continue;
         }
-        let mapped = match c {
-            'أ' | 'إ' | 'آ' | 'ٱ' => 'ا',
-            'ى' | 'ی' => 'ي',
-            'ة' => 'ه',
-            'ک' => 'ك',
-            '\u{064B}'..='\u{065F}' | '\u{0670}' | '\u{0640}' => continue,
-            '\u{200B}'..='\u{200F}'
-            | '\u{202A}'..='\u{202E}'
-            | '\u{2066}'..='\u{2069}'
-            | '\u{FEFF}' => continue,
-            '\u{00A0}' => ' ',
-            _ => c,
-        };
-        if mapped.is_whitespace() {
-            if !space {
-                out.push(' ');
-                space = true;
+        // Two-byte characters (Latin, Greek, Cyrillic, Arabic, Hebrew) from the table.
+        match table.get(c as usize).copied() {
+            Some(FOLD_DROP) => continue,
+            Some(FOLD_SPACE) => {
+                if !space {
+                    out.push(' ');
+                    space = true;
+                }
+                continue;
             }
-            continue;
+            Some(o) if o != FOLD_GENERAL => {
+                space = false;
+                out.push(o);
+                continue;
+            }
+            _ => {}
         }
-        space = false;
-        if caseless(mapped) {
-            out.push(mapped);
-        } else if mapped.is_uppercase() {
-            out.extend(mapped.to_lowercase());
-        } else {
-            out.push(mapped);
+        match fold_char(c) {
+            Folded::Drop => {}
+            Folded::Space => {
+                if !space {
+                    out.push(' ');
+                    space = true;
+                }
+            }
+            Folded::Char(m) => {
+                space = false;
+                if caseless(m) {
+                    out.push(m);
+                } else if m.is_uppercase() {
+                    out.extend(m.to_lowercase());
+                } else {
+                    out.push(m);
+                }
+            }
         }
     }
     if out.len() > base && out.ends_with(' ') {
         out.pop();
     }
+}
+
+/// What [`fold_into`] does with one non-ASCII character before lower-casing.
+enum Folded {
+    Drop,
+    Space,
+    Char(char),
+}
+
+fn fold_char(c: char) -> Folded {
+    let mapped = match c {
+        'أ' | 'إ' | 'آ' | 'ٱ' => 'ا',
+        'ى' | 'ی' => 'ي',
+        'ة' => 'ه',
+        'ک' => 'ك',
+        '\u{064B}'..='\u{065F}' | '\u{0670}' | '\u{0640}' => return Folded::Drop,
+        '\u{200B}'..='\u{200F}'
+        | '\u{202A}'..='\u{202E}'
+        | '\u{2066}'..='\u{2069}'
+        | '\u{FEFF}' => return Folded::Drop,
+        '\u{00A0}' => ' ',
+        _ => c,
+    };
+    if mapped.is_whitespace() {
+        Folded::Space
+    } else {
+        Folded::Char(mapped)
+    }
+}
+
+/// Markers of [`fold_table`] (control characters, never an output of the fold).
+const FOLD_DROP: char = '\u{0}';
+const FOLD_SPACE: char = '\u{1}';
+const FOLD_GENERAL: char = '\u{2}';
+
+/// [`fold_into`]'s result for every character below U+0800 that folds to at most one
+/// character, computed once from the general path so that both agree.
+fn fold_table() -> &'static [char] {
+    static TABLE: std::sync::OnceLock<Vec<char>> = std::sync::OnceLock::new();
+    TABLE.get_or_init(|| {
+        (0..0x800u32)
+            .map(|cp| {
+                let Some(c) = char::from_u32(cp).filter(|c| !c.is_ascii()) else {
+                    return FOLD_GENERAL;
+                };
+                match fold_char(c) {
+                    Folded::Drop => FOLD_DROP,
+                    Folded::Space => FOLD_SPACE,
+                    Folded::Char(m) => {
+                        let mut lower = String::new();
+                        if caseless(m) || !m.is_uppercase() {
+                            lower.push(m);
+                        } else {
+                            lower.extend(m.to_lowercase());
+                        }
+                        let mut chars = lower.chars();
+                        match (chars.next(), chars.next()) {
+                            (Some(o), None) if (o as u32) > 0x20 => o,
+                            _ => FOLD_GENERAL,
+                        }
+                    }
+                }
+            })
+            .collect()
+    })
 }
 
 #[cfg(test)]

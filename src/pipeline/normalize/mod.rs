@@ -274,6 +274,17 @@ impl<'a, O: OffsetSink, T: TokenSink> Writer<'a, O, T> {
         }
     }
 
+    /// [`push`](Self::push) for a character in U+0080..U+0800 (two output bytes).
+    #[inline(always)]
+    fn push_two_byte(&mut self, cp: u16, origin: usize) {
+        if self.pending != 0 {
+            self.separate(origin);
+        }
+        self.out
+            .extend_from_slice(&[0xC0 | (cp >> 6) as u8, 0x80 | (cp & 0x3F) as u8]);
+        self.offsets.record(origin, 2);
+    }
+
     /// [`push`](Self::push) for an ASCII character (one output byte).
     #[inline(always)]
     fn push_ascii(&mut self, b: u8, origin: usize) {
@@ -397,7 +408,24 @@ fn run_composed<O: OffsetSink, T: TokenSink>(
         let c = match (b, bytes.get(i + 1)) {
             // Two-byte sequences decoded inline (the text is valid UTF-8).
             (0xC0..=0xDF, Some(&b1)) => {
-                char::from_u32((u32::from(b & 0x1F) << 6) | u32::from(b1 & 0x3F))?
+                let cp = (u32::from(b & 0x1F) << 6) | u32::from(b1 & 0x3F);
+                // Starters of the alphabetic scripts: one table entry says it all.
+                match t.two_byte.get(cp as usize).copied().unwrap_or(TWO_GENERAL) {
+                    TWO_GENERAL => {}
+                    entry => {
+                        match entry {
+                            TWO_DROP => {}
+                            TWO_SPACE => w.space(),
+                            TWO_NEWLINE => w.newline(),
+                            o if o < 0x80 => w.push_ascii(o as u8, i),
+                            o => w.push_two_byte(o, i),
+                        }
+                        last_class = 0;
+                        i += 2;
+                        continue;
+                    }
+                }
+                char::from_u32(cp)?
             }
             _ => text.get(i..).and_then(|rest| rest.chars().next())?,
         };
@@ -483,7 +511,17 @@ struct Table {
     map: Vec<char>,
     /// Canonical combining class of quick-check-Yes characters; 255 for the others.
     ccc: Vec<u8>,
+    /// For U+0000..U+0800: the whole decision for NFKC starters whose entry in `map` is a
+    /// marker or a character below U+0800 (the output code point, or `TWO_*`); `TWO_GENERAL`
+    /// for the others.
+    two_byte: Vec<u16>,
 }
+
+/// Markers of [`Table::two_byte`] (code points of controls, never an output character).
+const TWO_DROP: u16 = 0;
+const TWO_SPACE: u16 = 1;
+const TWO_NEWLINE: u16 = 2;
+const TWO_GENERAL: u16 = 3;
 
 impl Table {
     /// Canonical combining class of any character (from the table when it holds it).
@@ -559,7 +597,21 @@ fn build_table() -> Table {
             }
         }
     }
-    Table { map, ccc }
+    let two_byte = (0..0x800usize)
+        .map(|cp| {
+            if ccc.get(cp) != Some(&0) || cp == 'ß' as usize {
+                return TWO_GENERAL;
+            }
+            match map.get(cp).copied().unwrap_or(SLOW) {
+                DROP => TWO_DROP,
+                SPACE => TWO_SPACE,
+                NEWLINE => TWO_NEWLINE,
+                o if o > SLOW && (o as u32) < 0x800 => o as u16,
+                _ => TWO_GENERAL,
+            }
+        })
+        .collect();
+    Table { map, ccc, two_byte }
 }
 
 /// Fold one character of an NFKC text; true when it took the general path.

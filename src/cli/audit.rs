@@ -108,11 +108,10 @@ pub fn run(args: AuditArgs) -> Result<ExitCode> {
     let elapsed = started.elapsed().as_secs_f64();
     let summary: Summary = auditor.finish();
 
-    let json = serde_json::to_vec_pretty(&summary).map_err(|e| crate::Error::Decode {
-        what: "summary",
-        message: e.to_string(),
-    })?;
-    write_atomically(&args.out.join("summary.json"), &json)?;
+    write_atomically(
+        &args.out.join("summary.json"),
+        summary.to_json()?.as_bytes(),
+    )?;
     let title = format!(
         "Audit of {}",
         args.inputs

@@ -657,3 +657,74 @@ async fn deadlines_open_audit_calls_and_a_drain_end_audit_calls() {
     drop(tx);
     stopping.await.unwrap().unwrap();
 }
+
+#[test]
+fn audit_remote_writes_what_the_local_audit_writes() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("corpus.jsonl");
+    // The hand-built corpus with a line that does not parse (counted as an error on both sides).
+    let mut lines: Vec<String> = corpus().iter().map(Value::to_string).collect();
+    lines.insert(3, "{\"id\": \"broken\", \"text\": ".to_string());
+    std::fs::write(&input, lines.join("\n") + "\n").unwrap();
+    let audit_into = |out: &std::path::Path, extra: &[&str]| {
+        let mut args = vec!["audit", "--quiet", "--out", out.to_str().unwrap()];
+        args.extend_from_slice(extra);
+        args.push(input.to_str().unwrap());
+        let res = run(&args, b"");
+        assert_eq!(
+            res.status.code(),
+            Some(1),
+            "one bad line: {}",
+            String::from_utf8_lossy(&res.stderr)
+        );
+    };
+    let local = dir.path().join("local");
+    audit_into(&local, &[]);
+
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    let server = runtime.block_on(TestServer::default());
+    let url = server.url();
+    let remote = dir.path().join("remote");
+    audit_into(&remote, &["--remote", &url, "--clusters"]);
+    for file in ["summary.json", "clusters.jsonl", "report.html"] {
+        let a = std::fs::read_to_string(local.join(file)).unwrap();
+        let b = std::fs::read_to_string(remote.join(file)).unwrap();
+        assert!(a == b, "{file} differs:\n{a}\n---\n{b}");
+    }
+    let summary: Value =
+        serde_json::from_str(&std::fs::read_to_string(remote.join("summary.json")).unwrap())
+            .unwrap();
+    assert_eq!(summary["errors"], 1);
+    assert!(summary["error_samples"][0]
+        .as_str()
+        .unwrap()
+        .contains("corpus.jsonl:4"));
+
+    // Without --clusters: the summary only.
+    let bare = dir.path().join("bare");
+    audit_into(&bare, &["--remote", &url]);
+    assert!(bare.join("summary.json").is_file() && !bare.join("clusters.jsonl").exists());
+    // --clusters needs --remote; an unreachable server is a clear error.
+    let res = run(&["audit", "--clusters", input.to_str().unwrap()], b"");
+    assert_eq!(res.status.code(), Some(2));
+    let res = run(
+        &[
+            "audit",
+            "--quiet",
+            "--out",
+            dir.path().join("x").to_str().unwrap(),
+            "--remote",
+            "127.0.0.1:1",
+            input.to_str().unwrap(),
+        ],
+        b"",
+    );
+    assert_eq!(res.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&res.stderr).contains("cannot reach"));
+    drop(server);
+    runtime.shutdown_timeout(Duration::from_secs(5));
+}

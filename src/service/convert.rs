@@ -622,6 +622,66 @@ pub fn outcome_from_proto(resp: proto::CheckResponse) -> std::result::Result<Che
     })
 }
 
+/// A `clusters.jsonl` line received over gRPC (for clients): the fields, order and JSON of
+/// [`AuditRecord`], with an owned `lang`.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct AuditLine {
+    /// Document id.
+    pub id: String,
+    /// Cluster the engine put it in.
+    pub cluster_id: String,
+    /// The cluster's first document in input order.
+    pub canonical_id: String,
+    /// The earlier document it duplicates.
+    pub duplicate_of: Option<String>,
+    /// Original, exact or near duplicate.
+    pub verdict: AuditVerdict,
+    /// Evidence of the best match.
+    pub evidence: Option<Match>,
+    /// The document's source.
+    pub source: Option<String>,
+    /// The document's URL.
+    pub url: Option<String>,
+    /// Guessed language.
+    pub lang: String,
+    /// Share of the document the stripper removed.
+    pub boilerplate_share: f32,
+}
+
+/// An AuditRow as a `clusters.jsonl` line (for clients).
+pub fn audit_line_from_proto(row: proto::AuditRow) -> AuditLine {
+    let proto::AuditRow {
+        id,
+        cluster_id,
+        canonical_id,
+        duplicate_of,
+        verdict,
+        evidence,
+        source,
+        url,
+        lang,
+        boilerplate_share,
+    } = row;
+    let verdict = match proto::AuditVerdict::try_from(verdict) {
+        Ok(proto::AuditVerdict::Exact) => AuditVerdict::Exact,
+        Ok(proto::AuditVerdict::Near) => AuditVerdict::Near,
+        _ => AuditVerdict::Original,
+    };
+    let non_empty = |s: String| (!s.is_empty()).then_some(s);
+    AuditLine {
+        id,
+        cluster_id,
+        canonical_id,
+        duplicate_of: non_empty(duplicate_of),
+        verdict,
+        evidence: evidence.map(match_from_proto),
+        source: non_empty(source),
+        url: non_empty(url),
+        lang,
+        boilerplate_share,
+    }
+}
+
 /// A CleanResponse as a cleaning result (for clients).
 pub fn cleaned_from_proto(resp: proto::CleanResponse) -> Cleaned {
     let proto::CleanResponse { text, removed } = resp;

@@ -348,6 +348,22 @@ proptest! {
     }
 
     #[test]
+    fn one_pass_features_equal_normalize_then_tokenize(
+        s in "(\\PC|[\n\u{A0}\u{2026}\u{0301}\u{064E}\u{0651}\u{FF21}\u{0E01}-\u{0E0F}\u{4E00}-\u{4E0F}]){0,200}"
+    ) {
+        // `features` hashes tokens while normalizing; it must equal the two-pass definition.
+        let cfg = FeatureConfig::default();
+        prop_assert_eq!(
+            neardup::pipeline::features(&s, &cfg),
+            neardup::pipeline::features_of_normalized(&normalize(&s), &cfg)
+        );
+        prop_assert_eq!(
+            neardup::pipeline::normalize::normalize_with_offsets(&s).text,
+            normalize(&s)
+        );
+    }
+
+    #[test]
     fn features_are_deterministic(s in "\\PC{0,200}") {
         let cfg = FeatureConfig::default();
         prop_assert_eq!(

@@ -78,16 +78,19 @@ impl Features {
 
 /// Compute the features of an already normalized text.
 pub fn features_of_normalized(normalized: &str, cfg: &FeatureConfig) -> Features {
-    let toks = tokenize::tokenize(normalized);
-    let th = shingle::hash_tokens(&toks);
+    let (th, numbers) = shingle::hash_normalized(normalized);
+    features_of_tokens(normalized.as_bytes(), th, numbers, cfg)
+}
+
+/// Features from the normalized bytes and their token hashes (numbers: hashes of the number
+/// tokens, repeats kept).
+fn features_of_tokens(
+    normalized: &[u8],
+    th: shingle::TokenHashes,
+    mut numbers: Vec<u64>,
+    cfg: &FeatureConfig,
+) -> Features {
     let sh = shingle::shingles(&th, cfg.shingle_words);
-    let mut numbers: Vec<u64> = toks
-        .words
-        .iter()
-        .zip(&th.hashes)
-        .filter(|(w, _)| w.bytes().all(|b| b.is_ascii_digit()))
-        .map(|(_, &h)| h)
-        .collect();
     numbers.sort_unstable();
     numbers.dedup();
     let mut sorted = th.hashes;
@@ -105,7 +108,7 @@ pub fn features_of_normalized(normalized: &str, cfg: &FeatureConfig) -> Features
         }
     }
     Features {
-        exact: hash::bytes_hash(normalized.as_bytes()),
+        exact: hash::bytes_hash(normalized),
         tokens,
         counts,
         shingles: sh.len() as u32,
@@ -119,9 +122,12 @@ pub fn features_of_normalized(normalized: &str, cfg: &FeatureConfig) -> Features
     }
 }
 
-/// Normalize a clean text and compute its features.
+/// Normalize a clean text and compute its features (tokens are hashed while the text is
+/// normalized, in one pass).
 pub fn features(text: &str, cfg: &FeatureConfig) -> Features {
-    features_of_normalized(&normalize::normalize(text), cfg)
+    let mut hasher = shingle::TokenHasher::default();
+    let normalized = normalize::normalize_tokens(text, &mut hasher);
+    features_of_tokens(&normalized, hasher.hashes, hasher.numbers, cfg)
 }
 
 /// The public fingerprint of a text: TF simhash of its normalized tokens, 64 bits.

@@ -6,7 +6,7 @@
 //! token stream is shingled instead (and a text shorter than `n` words is one shingle), so short
 //! documents still have features.
 
-use super::hash::{shingle_hash, token_hash};
+use super::hash::{shingle_hash, token_hash, token_hash_bytes};
 use super::tokenize::Tokens;
 
 /// Default shingle width in words.
@@ -27,6 +27,89 @@ pub fn hash_tokens(tokens: &Tokens<'_>) -> TokenHashes {
         hashes: tokens.words.iter().map(|w| token_hash(w)).collect(),
         line_starts: tokens.line_starts.clone(),
     }
+}
+
+/// Hashes tokens as the normalizer finishes them (see [`super::normalize::normalize_tokens`]),
+/// collecting what [`hash_normalized`] returns.
+#[derive(Debug, Default)]
+pub struct TokenHasher {
+    /// The token hashes and line starts so far.
+    pub hashes: TokenHashes,
+    /// Hashes of the number tokens (all ASCII digits), in order, repeats kept.
+    pub numbers: Vec<u64>,
+    line_first: usize,
+}
+
+impl TokenHasher {
+    #[inline]
+    fn push(&mut self, token: &[u8]) {
+        let h = token_hash_bytes(token);
+        if token.iter().all(|b| b.is_ascii_digit()) {
+            self.numbers.push(h);
+        }
+        self.hashes.hashes.push(h);
+    }
+}
+
+impl super::normalize::TokenSink for TokenHasher {
+    #[inline]
+    fn token(&mut self, bytes: &[u8], wide: bool, line_end: bool) {
+        if wide {
+            if let Ok(chunk) = std::str::from_utf8(bytes) {
+                super::tokenize::emit_chunk(Some(chunk), true, &mut |t: &str| {
+                    self.push(t.as_bytes())
+                });
+            }
+        } else {
+            self.push(bytes);
+        }
+        if line_end {
+            let n = self.hashes.hashes.len();
+            if n > self.line_first {
+                self.hashes.line_starts.push(self.line_first);
+            }
+            self.line_first = n;
+        }
+    }
+
+    fn reset(&mut self) {
+        *self = TokenHasher::default();
+    }
+}
+
+/// Hash every token of normalized text as it is found (no token list is built), and collect
+/// the hashes of number tokens (all ASCII digits) on the way. Equal to
+/// [`hash_tokens`]`(&`[`tokenize`](super::tokenize::tokenize)`(normalized))` plus the numbers.
+pub fn hash_normalized(normalized: &str) -> (TokenHashes, Vec<u64>) {
+    let mut hashes: Vec<u64> = Vec::with_capacity(normalized.len() / 5);
+    let mut numbers = Vec::new();
+    let mut line_starts = Vec::new();
+    let count = std::cell::Cell::new(0usize);
+    let mut line_first = 0;
+    super::tokenize::visit(
+        normalized,
+        |w| {
+            let h = token_hash(w);
+            if w.bytes().all(|b| b.is_ascii_digit()) {
+                numbers.push(h);
+            }
+            hashes.push(h);
+            count.set(count.get() + 1);
+        },
+        || {
+            if count.get() > line_first {
+                line_starts.push(line_first);
+            }
+            line_first = count.get();
+        },
+    );
+    (
+        TokenHashes {
+            hashes,
+            line_starts,
+        },
+        numbers,
+    )
 }
 
 /// Shingle hashes of width `n` (≥ 1), in text order, duplicates kept.
@@ -64,6 +147,27 @@ mod tests {
         let t = tokenize("a b c d e f\nshort line\ng h i j k");
         let th = hash_tokens(&t);
         assert_eq!(shingles(&th, 5).len(), 2 + 1);
+    }
+
+    #[test]
+    fn hashing_while_tokenizing_equals_tokenizing_then_hashing() {
+        for text in [
+            "",
+            "a b c\n\nd 12 e\n",
+            "قال 2015 الوزير\n東京都 abc ภาษาไทย 7",
+            "x\u{0800}y \u{0E01}\u{0E02}z",
+        ] {
+            let (th, numbers) = hash_normalized(text);
+            assert_eq!(th, hash_tokens(&tokenize(text)), "{text:?}");
+            let t = tokenize(text);
+            let expect: Vec<u64> = t
+                .words
+                .iter()
+                .filter(|w| w.bytes().all(|b| b.is_ascii_digit()))
+                .map(|w| token_hash(w))
+                .collect();
+            assert_eq!(numbers, expect, "{text:?}");
+        }
     }
 
     #[test]

@@ -162,7 +162,9 @@ pub fn features(text: &str) -> Features {
         };
         if space {
             if let Some(start) = word_start.take() {
-                stop_word(&mut f, &mut tok, text, start, pos, head_end);
+                if f.words <= STOP_SAMPLE && start >= head_end {
+                    stop_word(&mut f, &mut tok, text, start, pos, head_end);
+                }
             }
             continue;
         }

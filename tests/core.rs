@@ -372,3 +372,59 @@ proptest! {
         );
     }
 }
+
+/// A document stripped before the stripper learned a chrome line of its source, and committed
+/// after, gets the same clean text and verdict as in a sequential run (the commit decides again
+/// when what is known about the document's own lines changed).
+#[test]
+fn commit_after_learning_equals_a_sequential_run() {
+    let chrome = "Valley Courier staff writers contributed reporting from Harlan County";
+    let story = |n: usize| {
+        format!(
+            "Story {n}: the regional council number {n} approved a budget of {} million for \
+             road repairs in district {n} after a long debate about priorities and costs.\n\
+             {chrome}\n\
+             Officials in district {n} said work would start within {} weeks of the vote.\n",
+            n * 7 + 3,
+            n + 2
+        )
+    };
+    let doc = |id: String, text: String| {
+        let mut d = Document::text(id, text);
+        d.source = Some("example.com".into());
+        d
+    };
+    let opts = CheckOptions::default();
+    let last = story(99);
+
+    // Sequential: five stories first, then the last one.
+    let sequential = Engine::in_memory();
+    for n in 0..5 {
+        sequential
+            .check("s", doc(format!("d{n}"), story(n)), &opts)
+            .unwrap();
+    }
+    let expected = sequential
+        .check("s", doc("last".into(), last.clone()), &opts)
+        .unwrap();
+    assert!(
+        !expected.cleaned.text.contains(chrome),
+        "the learned chrome line is stripped in the sequential run"
+    );
+
+    // The last story prepared before the others are committed, committed after them.
+    let engine = Engine::in_memory();
+    let early = engine
+        .prepare("s", doc("last".into(), last), &opts)
+        .unwrap();
+    assert!(early.cleaned().text.contains(chrome), "nothing learned yet");
+    for n in 0..5 {
+        engine
+            .check("s", doc(format!("d{n}"), story(n)), &opts)
+            .unwrap();
+    }
+    let got = engine.commit("s", early, &opts).unwrap();
+    assert_eq!(got.cleaned, expected.cleaned);
+    assert_eq!(got.duplicate_of, expected.duplicate_of);
+    assert_eq!(got.simhash, expected.simhash);
+}

@@ -97,9 +97,10 @@ impl NearDupService {
         F: FnOnce(&Engine) -> crate::Result<T> + Send + 'static,
     {
         let pool = self.inner.pool.clone();
+        let max_inflight = self.inner.limits.max_inflight;
         let engine = self.inner.engine.clone();
         let call = async move {
-            let permit = pool
+            let permit = Arc::clone(&pool)
                 .acquire_owned()
                 .await
                 .map_err(|_| Status::unavailable("server is shutting down"))?;
@@ -107,8 +108,25 @@ impl NearDupService {
             if deadline.is_some_and(|d| Instant::now() >= d) {
                 return Err(deadline_exceeded());
             }
-            // The permit moves into the blocking task: if the caller gives up, the work still
-            // finishes (check-and-insert stays atomic) and the pool stays bounded.
+            // Alone (no other engine call in flight) on a multi-threaded runtime, the work runs
+            // right here on this worker thread (`block_in_place` hands the thread's other tasks
+            // to another one): no hop to a pool thread on the latency path. Under concurrency
+            // that hand-off costs more than it saves, so the work goes to the blocking pool;
+            // the permit moves with it, so if the caller gives up the work still finishes
+            // (check-and-insert stays atomic) and the pool stays bounded.
+            let alone = pool.available_permits() + 1 == max_inflight;
+            if alone
+                && tokio::runtime::Handle::current().runtime_flavor()
+                    == tokio::runtime::RuntimeFlavor::MultiThread
+            {
+                let _permit = permit;
+                let result = tokio::task::block_in_place(|| work(&engine));
+                // As with the pool: the work finished, but the caller is told it was too late.
+                if deadline.is_some_and(|d| Instant::now() >= d) {
+                    return Err(deadline_exceeded());
+                }
+                return result.map_err(Status::from);
+            }
             let joined = tokio::task::spawn_blocking(move || {
                 let _permit = permit;
                 work(&engine)

@@ -13,6 +13,14 @@
 //! min_jaccard`). The number guard rejects a pair whose texts both carry numbers and share too
 //! few of them: same-template reports of different events (weather of another day, a count of
 //! other casualties) differ exactly there.
+//!
+//! A *partial* match (containment below [`VerifyConfig::partial_containment`]) with a candidate
+//! that joined an earlier document's cluster must also land on that candidate's *core*: the
+//! sampled shingles it shares with its cluster's first document ([`core_overlap`],
+//! [`decide_core`]). Joining the candidate means joining its cluster, so the text the two share
+//! must be the cluster's story and not what the candidate added to it (an edited copy that
+//! picked up a sentence of another report, a page that quotes another story): otherwise that
+//! added sentence would pull its own story into the cluster.
 
 use serde::Serialize;
 
@@ -35,6 +43,12 @@ pub struct VerifyConfig {
     pub guard_min_numbers: u32,
     /// Number guard: least share of the smaller number set found in the other.
     pub min_number_overlap: f32,
+    /// A match with containment below this is partial and must land on the candidate's core
+    /// (see the module docs; above 1 = never checked).
+    pub partial_containment: f32,
+    /// Least share of the candidate's core shingles (or of the query's shingles, when fewer)
+    /// that a partial match must share.
+    pub min_core_share: f32,
 }
 
 impl Default for VerifyConfig {
@@ -47,6 +61,8 @@ impl Default for VerifyConfig {
             common_clusters: 3,
             guard_min_numbers: 0,
             min_number_overlap: 0.0,
+            partial_containment: 0.9,
+            min_core_share: 0.25,
         }
     }
 }
@@ -139,6 +155,50 @@ pub fn number_overlap(a: &[u64], b: &[u64], min: usize) -> Option<f32> {
     Some(shared as f32 / a.len().min(b.len()) as f32)
 }
 
+/// How a query meets a candidate's core, the sampled shingles the candidate shares with the
+/// first document of its cluster (see [`core_overlap`]).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct CoreOverlap {
+    /// The candidate's core shingles.
+    pub core: u32,
+    /// Core shingles the query has too.
+    pub shared: u32,
+    /// The query's shingles over the same slice of the hash space.
+    pub query: u32,
+}
+
+/// The query `q`'s overlap with the core of candidate `c` whose cluster began with `founder`:
+/// keys of `c` also in `founder`, ignoring keys for which `common` is true. All three are sorted
+/// sketches capped at `cap`; a full sketch covers the hash space only up to its largest key, so
+/// all three are cut at the smallest largest key of the full ones.
+pub fn core_overlap(
+    q: &[u32],
+    c: &[u32],
+    founder: &[u32],
+    cap: usize,
+    common: impl Fn(u32) -> bool,
+) -> CoreOverlap {
+    let limit = [q, c, founder]
+        .iter()
+        .filter(|s| s.len() >= cap)
+        .filter_map(|s| s.last().copied())
+        .min()
+        .unwrap_or(u32::MAX);
+    let mut o = CoreOverlap::default();
+    for &k in c.iter().take_while(|&&k| k <= limit) {
+        if founder.binary_search(&k).is_ok() && !common(k) {
+            o.core += 1;
+            o.shared += u32::from(q.binary_search(&k).is_ok());
+        }
+    }
+    o.query = q
+        .iter()
+        .take_while(|&&k| k <= limit)
+        .filter(|&&k| !common(k))
+        .count() as u32;
+    o
+}
+
 /// The decision and its reason.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Verdict {
@@ -178,6 +238,27 @@ pub fn decide(o: &Overlap, numbers: Option<f32>, cfg: &VerifyConfig) -> Verdict 
             o.shared
         ),
     }
+}
+
+/// The core check of an accepted partial match (see the module docs): `v` stands unless the
+/// query shares less than [`VerifyConfig::min_core_share`] of the candidate's core (or of its
+/// own shingles, when it has fewer). A candidate without core shingles left (all common, or its
+/// cluster's first document deleted) is not checked.
+pub fn decide_core(core: &CoreOverlap, v: Verdict, cfg: &VerifyConfig) -> Verdict {
+    if !v.accept || core.core == 0 {
+        return v;
+    }
+    let need = cfg.min_core_share * core.core.min(core.query) as f32;
+    if (core.shared as f32) < need {
+        return Verdict {
+            accept: false,
+            reason: format!(
+                "partial match outside the candidate's story: {} of its {} core shingles shared",
+                core.shared, core.core
+            ),
+        };
+    }
+    v
 }
 
 #[cfg(test)]
@@ -230,5 +311,99 @@ mod tests {
         };
         assert!(!decide(&same, Some(0.1), &cfg).accept);
         assert_eq!(number_overlap(&[1, 2, 3], &[2, 3, 4], 3), Some(2.0 / 3.0));
+    }
+
+    #[test]
+    fn core_overlap_counts_the_candidates_cluster_text() {
+        // Candidate = its story (1..=6, shared with the founder) + an added passage (20..=24).
+        let founder = [1, 2, 3, 4, 5, 6, 7];
+        let c = [1, 2, 3, 4, 5, 6, 20, 21, 22, 23, 24];
+        let copy = [2, 3, 4, 5, 6, 30];
+        let other = [20, 21, 22, 23, 24, 40, 41, 42];
+        let o = core_overlap(&copy, &c, &founder, 100, |_| false);
+        assert_eq!((o.core, o.shared, o.query), (6, 5, 6));
+        let o = core_overlap(&other, &c, &founder, 100, |_| false);
+        assert_eq!((o.core, o.shared, o.query), (6, 0, 8));
+        // Common keys are not core; full sketches are cut at the smallest largest key.
+        let o = core_overlap(&copy, &c, &founder, 100, |k| k == 2);
+        assert_eq!((o.core, o.shared), (5, 4));
+        let o = core_overlap(&[1, 2, 3], &c, &founder, 3, |_| false);
+        assert_eq!((o.core, o.shared, o.query), (3, 3, 3));
+    }
+
+    /// Story A's first half founds a cluster; a copy of it that picked up most of story B
+    /// joins it; story B then shares only the added passage with that copy and must found its
+    /// own cluster rather than be pulled into A's.
+    #[test]
+    fn an_added_passage_does_not_pull_its_story_into_the_cluster() {
+        use crate::index::{IndexConfig, NamespaceIndex};
+        use crate::pipeline::{features, FeatureConfig};
+        let words = |p: &str, r: std::ops::Range<usize>| {
+            r.map(|i| format!("{p}{i}")).collect::<Vec<_>>().join(" ")
+        };
+        let docs = [
+            ("a", words("alpha", 0..100)),
+            (
+                "a+b",
+                format!("{}\n{}", words("alpha", 0..100), words("beta", 0..120)),
+            ),
+            ("b", words("beta", 0..200)),
+        ];
+        let run = |verify: VerifyConfig| {
+            let mut ix = NamespaceIndex::new(IndexConfig {
+                verify,
+                ..IndexConfig::default()
+            });
+            let mut dup = Vec::new();
+            for (id, text) in &docs {
+                let f = features(text, &FeatureConfig::default());
+                let look = ix.lookup(&f, 0, None);
+                dup.push(look.matches.first().map(|(_, m)| m.id.clone()));
+                ix.insert(id, &f, 0, &look).unwrap();
+            }
+            dup
+        };
+        let on = run(VerifyConfig::default());
+        assert_eq!(on[1].as_deref(), Some("a"));
+        assert_eq!(on[2], None, "story B joined story A's cluster");
+        let off = run(VerifyConfig {
+            partial_containment: 0.0,
+            ..VerifyConfig::default()
+        });
+        assert_eq!(
+            off[2].as_deref(),
+            Some("a+b"),
+            "the case needs the core check"
+        );
+    }
+
+    #[test]
+    fn partial_matches_must_land_on_the_core() {
+        let cfg = VerifyConfig::default();
+        let ok = || Verdict {
+            accept: true,
+            reason: String::new(),
+        };
+        let outside = CoreOverlap {
+            core: 12,
+            shared: 1,
+            query: 34,
+        };
+        assert!(!decide_core(&outside, ok(), &cfg).accept);
+        let inside = CoreOverlap {
+            core: 12,
+            shared: 9,
+            query: 34,
+        };
+        assert!(decide_core(&inside, ok(), &cfg).accept);
+        // A short query is measured against its own size.
+        let short = CoreOverlap {
+            core: 40,
+            shared: 3,
+            query: 10,
+        };
+        assert!(decide_core(&short, ok(), &cfg).accept);
+        let none = CoreOverlap::default();
+        assert!(decide_core(&none, ok(), &cfg).accept);
     }
 }

@@ -254,7 +254,7 @@ impl NamespaceIndex {
                     &doc.numbers,
                     vcfg.guard_min_numbers as usize,
                 );
-                let mut v = verify::decide(&o, nums, vcfg);
+                let mut v = verify::decide(&o, nums, hd, vcfg);
                 let (j, c) = (o.jaccard(), o.containment());
                 if v.accept && c < vcfg.partial_containment {
                     let first = self.clusters.of(slot).filter(|&s| s != slot);

@@ -14,6 +14,12 @@
 //! few of them: same-template reports of different events (weather of another day, a count of
 //! other casualties) differ exactly there.
 //!
+//! Two texts whose TF-IDF simhashes lie within [`VerifyConfig::near_hamming`] bits use the same
+//! words in the same proportions; for them lower containment and Jaccard suffice
+//! ([`VerifyConfig::near_containment`], [`VerifyConfig::near_jaccard`]): a lightly reworded
+//! copy (a word changed here and there breaks most 5-shingles but few words) keeps its word
+//! profile, while two reports of one topic share words but not their proportions.
+//!
 //! A *partial* match (containment below [`VerifyConfig::partial_containment`]) with a candidate
 //! that joined an earlier document's cluster must also land on that candidate's *core*: the
 //! sampled shingles it shares with its cluster's first document ([`core_overlap`],
@@ -43,6 +49,12 @@ pub struct VerifyConfig {
     pub guard_min_numbers: u32,
     /// Number guard: least share of the smaller number set found in the other.
     pub min_number_overlap: f32,
+    /// Simhash route: at most this Hamming distance between the simhashes (0 = off)...
+    pub near_hamming: u32,
+    /// ...lets a pair with at least this containment...
+    pub near_containment: f32,
+    /// ...and at least this Jaccard similarity through.
+    pub near_jaccard: f32,
     /// A match with containment below this is partial and must land on the candidate's core
     /// (see the module docs; above 1 = never checked).
     pub partial_containment: f32,
@@ -61,6 +73,9 @@ impl Default for VerifyConfig {
             common_clusters: 3,
             guard_min_numbers: 0,
             min_number_overlap: 0.0,
+            near_hamming: 10,
+            near_containment: 0.4,
+            near_jaccard: 0.2,
             partial_containment: 0.9,
             min_core_share: 0.25,
         }
@@ -208,8 +223,9 @@ pub struct Verdict {
     pub reason: String,
 }
 
-/// Decide on an overlap (and the number overlap, when the guard applies).
-pub fn decide(o: &Overlap, numbers: Option<f32>, cfg: &VerifyConfig) -> Verdict {
+/// Decide on an overlap, the simhashes' Hamming distance and the number overlap (when the
+/// guard applies).
+pub fn decide(o: &Overlap, numbers: Option<f32>, hamming: u32, cfg: &VerifyConfig) -> Verdict {
     let (j, c) = (o.jaccard(), o.containment());
     if o.shared < cfg.min_shared {
         return Verdict {
@@ -217,7 +233,12 @@ pub fn decide(o: &Overlap, numbers: Option<f32>, cfg: &VerifyConfig) -> Verdict 
             reason: format!("only {} shared sampled shingles", o.shared),
         };
     }
-    if (c < cfg.min_containment && j < cfg.min_jaccard) || j < cfg.jaccard_floor {
+    let near = cfg.near_hamming > 0
+        && hamming <= cfg.near_hamming
+        && c >= cfg.near_containment
+        && j >= cfg.near_jaccard;
+    let shingles = (c >= cfg.min_containment || j >= cfg.min_jaccard) && j >= cfg.jaccard_floor;
+    if !shingles && !near {
         return Verdict {
             accept: false,
             reason: format!("containment {c:.2} and jaccard {j:.2} below thresholds"),
@@ -231,10 +252,15 @@ pub fn decide(o: &Overlap, numbers: Option<f32>, cfg: &VerifyConfig) -> Verdict 
             };
         }
     }
+    let route = if shingles {
+        String::new()
+    } else {
+        format!(", simhashes {hamming} bits apart")
+    };
     Verdict {
         accept: true,
         reason: format!(
-            "{} shared sampled shingles, containment {c:.2}, jaccard {j:.2}",
+            "{} shared sampled shingles, containment {c:.2}, jaccard {j:.2}{route}",
             o.shared
         ),
     }
@@ -292,25 +318,50 @@ mod tests {
             candidate: 60,
             shared: 40,
         };
-        assert!(decide(&same, None, &cfg).accept);
+        assert!(decide(&same, None, 20, &cfg).accept);
         let few = Overlap {
             query: 2,
             candidate: 2,
             shared: 2,
         };
-        assert!(!decide(&few, None, &cfg).accept);
+        assert!(!decide(&few, None, 0, &cfg).accept);
         let low = Overlap {
             query: 50,
             candidate: 60,
             shared: 5,
         };
-        assert!(!decide(&low, None, &cfg).accept);
+        assert!(!decide(&low, None, 20, &cfg).accept);
         let cfg = VerifyConfig {
             min_number_overlap: 0.5,
             ..cfg
         };
-        assert!(!decide(&same, Some(0.1), &cfg).accept);
+        assert!(!decide(&same, Some(0.1), 20, &cfg).accept);
         assert_eq!(number_overlap(&[1, 2, 3], &[2, 3, 4], 3), Some(2.0 / 3.0));
+    }
+
+    #[test]
+    fn near_simhashes_lower_the_shingle_thresholds() {
+        let cfg = VerifyConfig::default();
+        // A light rewording: 44 % containment, 28 % Jaccard.
+        let reworded = Overlap {
+            query: 42,
+            candidate: 41,
+            shared: 18,
+        };
+        assert!(decide(&reworded, None, 9, &cfg).accept);
+        assert!(!decide(&reworded, None, 16, &cfg).accept);
+        let off = VerifyConfig {
+            near_hamming: 0,
+            ..cfg
+        };
+        assert!(!decide(&reworded, None, 0, &off).accept);
+        // Near simhashes alone are not enough.
+        let topic = Overlap {
+            query: 50,
+            candidate: 50,
+            shared: 10,
+        };
+        assert!(!decide(&topic, None, 2, &cfg).accept);
     }
 
     #[test]

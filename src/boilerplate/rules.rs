@@ -381,6 +381,7 @@ pub fn classify(input: &Input<'_>) -> Vec<Option<Strip>> {
         }
     }
     end = trailing_list(input, &classes, &end_marker, end);
+    end = announced(input, &classes, &end_marker, container, end);
     let title = find_title(feats, &classes, start);
     for i in 0..n {
         if i < start {
@@ -596,6 +597,36 @@ fn trailing_list(input: &Input<'_>, classes: &[Class], end_marker: &[bool], end:
     } else {
         end
     }
+}
+
+/// The main run's last paragraph ends with a colon: it announces what follows (a poem, a
+/// statement, the items of a list), whose short lines the run's prose clusters do not take.
+/// Extends `end` over the blocks that follow until an end-of-article marker, a chrome block or
+/// (HTML) a block outside the element holding the article.
+fn announced(
+    input: &Input<'_>,
+    classes: &[Class],
+    end_marker: &[bool],
+    container: Option<u32>,
+    end: usize,
+) -> usize {
+    let n = classes.len().min(input.blocks.len());
+    let colon = input
+        .blocks
+        .get(end)
+        .is_some_and(|b| b.text(input.base).trim_end().ends_with([':', '：']));
+    if !colon {
+        return end;
+    }
+    let mut last = end;
+    while last + 1 < n
+        && !end_marker[last + 1]
+        && classes[last + 1] != Class::Bad
+        && container.is_none_or(|id| in_container(&input.blocks[last + 1], id))
+    {
+        last += 1;
+    }
+    last
 }
 
 /// Strip decision for a block outside the main run.
@@ -1062,6 +1093,23 @@ mod tests {
         assert!(out[4].is_none() && out[5].is_none());
         assert_eq!(out[6].as_ref().unwrap().kind, "related-header");
         assert!(out[7].is_some());
+    }
+
+    #[test]
+    fn lines_announced_by_a_colon_are_the_articles() {
+        let intro = "The column prints a poem every week, and this week the poet sent one about the long summer nights in the old town by the sea, which reads:";
+        let text = format!(
+            "Summer nights\n{intro}\nThe sea is calm tonight\nThe lamps are lit along the bay\nAnd no one sleeps\nLeave a comment\nRecent posts\nAnother headline\n"
+        );
+        let out = run(&text);
+        for (i, o) in out.iter().enumerate().take(5).skip(1) {
+            assert!(o.is_none(), "block {i} is announced by the colon: {o:?}");
+        }
+        assert!(out[5].is_some(), "chrome after it goes");
+        // Without the colon the short lines are not the article's.
+        let text = text.replace("reads:", "reads well.");
+        let out = run(&text);
+        assert!(out[2].is_some() && out[3].is_some());
     }
 
     #[test]

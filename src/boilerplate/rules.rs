@@ -398,6 +398,8 @@ pub fn classify(input: &Input<'_>) -> Vec<Option<Strip>> {
             i += 1;
         }
     }
+    end = trailing_list(input, &classes, &end_marker, end);
+    end = announced(input, &classes, &end_marker, container, end);
     let title = find_title(feats, &classes, start);
     for i in 0..n {
         if i < start {
@@ -544,6 +546,105 @@ fn article_container(
         .filter(|(_, (w, _, n))| *w >= 0.75 * total && *n >= min_blocks)
         .max_by_key(|(_, (_, depth, _))| *depth)
         .map(|(id, _)| id)
+}
+
+/// How a block starts: with a number and a list delimiter (`1.`, `2)`, `3 -`), with a bullet
+/// (`*`, `•`, `·`, `▪`, `-`, `–`) and a space, or neither.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum ListMark {
+    Numbered,
+    Bullet,
+    None,
+}
+
+fn list_mark(text: &str) -> ListMark {
+    let t = text.trim_start();
+    let digits = t.bytes().take_while(u8::is_ascii_digit).count();
+    if (1..=3).contains(&digits) {
+        let rest = t[digits..].trim_start_matches(' ');
+        let delimited = rest.starts_with(['.', ')', '-', '–'])
+            && rest[rest.chars().next().map_or(0, char::len_utf8)..].starts_with(' ');
+        return if delimited {
+            ListMark::Numbered
+        } else {
+            ListMark::None
+        };
+    }
+    match t.chars().next() {
+        Some('*' | '•' | '·' | '▪' | '-' | '–') if t.chars().nth(1) == Some(' ') => {
+            ListMark::Bullet
+        }
+        _ => ListMark::None,
+    }
+}
+
+/// Most unmarked blocks (sub-headings of a list: "Free apps") between two list items.
+const LIST_HEADINGS: usize = 2;
+
+/// A numbered list right after the main run's last paragraph is the article's (a ranking, a
+/// programme, the steps of a procedure): its items are short, so the run's prose clusters stop
+/// before it. Extends `end` over the blocks that follow it while they are list items (numbered or
+/// bulleted) or short sub-headings followed by one; the list must hold at least two numbered
+/// items, and an end-of-article marker or a chrome block stops it. Numbers in text-mode input are
+/// the page's own (HTML `<ol>` numbers are not text), so navigation and link lists, which carry
+/// no such numbers, are not taken.
+fn trailing_list(input: &Input<'_>, classes: &[Class], end_marker: &[bool], end: usize) -> usize {
+    let n = classes.len().min(input.blocks.len());
+    let mut last = end;
+    let mut numbered = 0usize;
+    let mut headings = 0usize;
+    let mut i = end + 1;
+    while i < n && !end_marker[i] && classes[i] != Class::Bad {
+        match list_mark(input.blocks[i].text(input.base)) {
+            ListMark::None => {
+                headings += 1;
+                if headings > LIST_HEADINGS || classes[i] == Class::Good {
+                    break;
+                }
+            }
+            mark => {
+                numbered += usize::from(mark == ListMark::Numbered);
+                headings = 0;
+                last = i;
+            }
+        }
+        i += 1;
+    }
+    if numbered >= 2 {
+        last
+    } else {
+        end
+    }
+}
+
+/// The main run's last paragraph ends with a colon: it announces what follows (a poem, a
+/// statement, the items of a list), whose short lines the run's prose clusters do not take.
+/// Extends `end` over the blocks that follow until an end-of-article marker, a chrome block or
+/// (HTML) a block outside the element holding the article.
+fn announced(
+    input: &Input<'_>,
+    classes: &[Class],
+    end_marker: &[bool],
+    container: Option<u32>,
+    end: usize,
+) -> usize {
+    let n = classes.len().min(input.blocks.len());
+    let colon = input
+        .blocks
+        .get(end)
+        .is_some_and(|b| b.text(input.base).trim_end().ends_with([':', '：']));
+    if !colon {
+        return end;
+    }
+    let mut last = end;
+    while last + 1 < n
+        && !end_marker[last + 1]
+        && classes[last + 1] != Class::Bad
+        && container.is_none_or(|id| in_container(&input.blocks[last + 1], id))
+    {
+        last += 1;
+    }
+    last
 }
 
 /// Strip decision for a block outside the main run.
@@ -1010,5 +1111,54 @@ mod tests {
         assert!(out[4].is_none() && out[5].is_none());
         assert_eq!(out[6].as_ref().unwrap().kind, "related-header");
         assert!(out[7].is_some());
+    }
+
+    #[test]
+    fn lines_announced_by_a_colon_are_the_articles() {
+        let intro = "The column prints a poem every week, and this week the poet sent one about the long summer nights in the old town by the sea, which reads:";
+        let text = format!(
+            "Summer nights\n{intro}\nThe sea is calm tonight\nThe lamps are lit along the bay\nAnd no one sleeps\nLeave a comment\nRecent posts\nAnother headline\n"
+        );
+        let out = run(&text);
+        for (i, o) in out.iter().enumerate().take(5).skip(1) {
+            assert!(o.is_none(), "block {i} is announced by the colon: {o:?}");
+        }
+        assert!(out[5].is_some(), "chrome after it goes");
+        // Without the colon the short lines are not the article's.
+        let text = text.replace("reads:", "reads well.");
+        let out = run(&text);
+        assert!(out[2].is_some() && out[3].is_some());
+    }
+
+    #[test]
+    fn list_marks() {
+        assert_eq!(list_mark("1. Agar.io"), ListMark::Numbered);
+        assert_eq!(list_mark("12 - تطبيق «فيسبوك»"), ListMark::Numbered);
+        assert_eq!(list_mark("3) Third"), ListMark::Numbered);
+        assert_eq!(list_mark("* التطبيقات المجانية"), ListMark::Bullet);
+        assert_eq!(list_mark("• item"), ListMark::Bullet);
+        assert_eq!(list_mark("2015 was a year"), ListMark::None);
+        assert_eq!(list_mark("3.5 million people"), ListMark::None);
+        assert_eq!(list_mark("*emphasis*"), ListMark::None);
+    }
+
+    #[test]
+    fn a_numbered_list_after_the_last_paragraph_is_the_articles() {
+        let intro = "Here are the most downloaded apps of the past week in both stores, ranked by the figures the analytics company published on Monday for all countries.";
+        let text = format!(
+            "Most downloaded apps\n{intro}\n* Free apps\n1. Agar.io game\n2. Facebook Messenger app\n3. Facebook app\nPaid apps\n1. Minecraft Pocket Edition\n2. Goat Simulator\nLeave a comment\nRecent posts\n"
+        );
+        let out = run(&text);
+        for (i, o) in out.iter().enumerate().take(9).skip(1) {
+            assert!(o.is_none(), "block {i} is the article's list: {o:?}");
+        }
+        assert!(
+            out[9].is_some() && out[10].is_some(),
+            "chrome after the list goes"
+        );
+        // Bullets alone (a menu) do not extend the article.
+        let text = format!("Title here\n{intro}\n* Home\n* World\n* Sports\n");
+        let out = run(&text);
+        assert!(out[2].is_some() && out[3].is_some() && out[4].is_some());
     }
 }

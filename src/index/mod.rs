@@ -254,8 +254,22 @@ impl NamespaceIndex {
                     &doc.numbers,
                     vcfg.guard_min_numbers as usize,
                 );
-                let v = verify::decide(&o, nums, vcfg);
+                let mut v = verify::decide(&o, nums, hd, vcfg);
                 let (j, c) = (o.jaccard(), o.containment());
+                if v.accept && c < vcfg.partial_containment {
+                    let first = self.clusters.of(slot).filter(|&s| s != slot);
+                    if let Some(first) = first.and_then(|s| self.docs.get(s as usize)) {
+                        let cap = self.cfg.sketch_cap;
+                        let core = verify::core_overlap(
+                            &f.sketch,
+                            &doc.sketch,
+                            &first.sketch,
+                            cap,
+                            common,
+                        );
+                        v = verify::decide_core(&core, v, vcfg);
+                    }
+                }
                 v.accept.then_some((j, c, v.reason, j + c))
             };
             if let Some((jaccard, containment, reason, score)) = verdict {

@@ -90,7 +90,18 @@ fn features_of_tokens(
     mut numbers: Vec<u64>,
     cfg: &FeatureConfig,
 ) -> Features {
-    let sh = shingle::shingles(&th, cfg.shingle_words);
+    // The sketch samples shingles as they are hashed; the full list is only built when a
+    // MinHash signature over all of them is asked for.
+    let mut sketch_keys = Vec::new();
+    let mut all = Vec::new();
+    let shingle_count = shingle::for_each_shingle(&th, cfg.shingle_words, |h| {
+        if cfg.minhash_len > 0 {
+            all.push(h);
+        }
+        if minhash::sampled(h, cfg.sketch_sample) {
+            sketch_keys.push(minhash::sketch_key(h));
+        }
+    });
     numbers.sort_unstable();
     numbers.dedup();
     let mut sorted = th.hashes;
@@ -111,13 +122,13 @@ fn features_of_tokens(
         exact: hash::bytes_hash(normalized),
         tokens,
         counts,
-        shingles: sh.len() as u32,
+        shingles: shingle_count as u32,
         signature: if cfg.minhash_len > 0 {
-            minhash::signature(&sh, cfg.minhash_len)
+            minhash::signature(&all, cfg.minhash_len)
         } else {
             Vec::new()
         },
-        sketch: minhash::sketch(&sh, cfg.sketch_sample, cfg.sketch_cap),
+        sketch: minhash::sketch_from_keys(sketch_keys, cfg.sketch_cap),
         numbers,
     }
 }

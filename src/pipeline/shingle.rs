@@ -114,27 +114,42 @@ pub fn hash_normalized(normalized: &str) -> (TokenHashes, Vec<u64>) {
 
 /// Shingle hashes of width `n` (≥ 1), in text order, duplicates kept.
 pub fn shingles(th: &TokenHashes, n: usize) -> Vec<u64> {
-    let n = n.max(1);
     let mut out = Vec::with_capacity(th.hashes.len());
+    for_each_shingle(th, n, |h| out.push(h));
+    out
+}
+
+/// Call `f` with every shingle hash of width `n` (≥ 1) in text order, duplicates kept (the
+/// elements of [`shingles`], without collecting them); returns how many there were.
+pub fn for_each_shingle(th: &TokenHashes, n: usize, mut f: impl FnMut(u64)) -> usize {
+    let n = n.max(1);
+    let mut count = 0;
     for (i, &s) in th.line_starts.iter().enumerate() {
         let e = th
             .line_starts
             .get(i + 1)
             .copied()
             .unwrap_or(th.hashes.len());
-        let line = &th.hashes[s..e];
+        let line = th.hashes.get(s..e).unwrap_or_default();
         if line.len() >= n {
-            out.extend(line.windows(n).map(shingle_hash));
+            for w in line.windows(n) {
+                f(shingle_hash(w));
+                count += 1;
+            }
         }
     }
-    if out.is_empty() && !th.hashes.is_empty() {
+    if count == 0 && !th.hashes.is_empty() {
         if th.hashes.len() >= n {
-            out.extend(th.hashes.windows(n).map(shingle_hash));
+            for w in th.hashes.windows(n) {
+                f(shingle_hash(w));
+                count += 1;
+            }
         } else {
-            out.push(shingle_hash(&th.hashes));
+            f(shingle_hash(&th.hashes));
+            count += 1;
         }
     }
-    out
+    count
 }
 
 #[cfg(test)]

@@ -295,6 +295,17 @@ impl Engine {
         self.namespace(namespace).state.lock().window_days = days;
     }
 
+    /// The features of a clean text. A document stripped to nothing is keyed by its whole
+    /// input instead (see [`pipeline::stripped_exact_hash`]), so that only a byte-for-byte
+    /// reprint of it counts as its duplicate.
+    fn features_of(&self, cleaned: &Cleaned) -> pipeline::Features {
+        let mut features = pipeline::features(&cleaned.text, &self.inner.config.features);
+        if features.shingles == 0 {
+            features.exact = pipeline::stripped_exact_hash(&cleaned.span_base);
+        }
+        features
+    }
+
     /// Strip and featurize a document (step 1 of [`check`](Self::check)); safe to call from
     /// many threads. See the module docs.
     pub fn prepare(&self, namespace: &str, doc: Document, opts: &CheckOptions) -> Result<Prepared> {
@@ -308,7 +319,7 @@ impl Engine {
         let cleaned = ns
             .stripper
             .decide(&analysis, &learned, doc.source.as_deref());
-        let features = pipeline::features(&cleaned.text, &self.inner.config.features);
+        let features = self.features_of(&cleaned);
         Ok(Prepared {
             doc,
             analysis,
@@ -348,7 +359,7 @@ impl Engine {
             if now != learned {
                 let again = ns.stripper.decide(&analysis, &now, doc.source.as_deref());
                 if again.text != cleaned.text {
-                    features = pipeline::features(&again.text, &self.inner.config.features);
+                    features = self.features_of(&again);
                 }
                 cleaned = again;
             }

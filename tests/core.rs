@@ -428,3 +428,31 @@ fn commit_after_learning_equals_a_sequential_run() {
     assert_eq!(got.duplicate_of, expected.duplicate_of);
     assert_eq!(got.simhash, expected.simhash);
 }
+
+/// A page that strips to nothing is a duplicate of a byte-for-byte reprint of it, and of
+/// nothing else: two different all-chrome pages never match.
+#[test]
+fn pages_stripped_to_nothing_match_only_their_reprints() {
+    let engine = Engine::in_memory();
+    let opts = CheckOptions::default();
+    let chrome = "Share this article\nRead more\nSubscribe to our newsletter\nBack to top\n";
+    let other = "Share on Facebook\nComments\nSign up for our newsletter\nAll rights reserved\n";
+    let first = engine
+        .check("s", Document::text("a", chrome), &opts)
+        .unwrap();
+    assert!(first.cleaned.text.is_empty(), "the page is all chrome");
+    assert_eq!(first.duplicate_of, None);
+    let different = engine
+        .check("s", Document::text("b", other), &opts)
+        .unwrap();
+    assert!(different.cleaned.text.is_empty());
+    assert_eq!(
+        different.duplicate_of, None,
+        "empty clean texts do not match"
+    );
+    let reprint = engine
+        .check("s", Document::text("c", chrome), &opts)
+        .unwrap();
+    assert_eq!(reprint.duplicate_of.as_deref(), Some("a"));
+    assert_eq!(reprint.matches[0].tier, neardup::index::Tier::Exact);
+}

@@ -178,16 +178,14 @@ impl NamespaceIndex {
     pub fn lookup(&self, f: &Features, time: i64, window_secs: Option<i64>) -> Lookup {
         let simhash = f.simhash(&self.token_df);
         let mut cands: Vec<(u32, Tier, u32)> = Vec::new();
-        if f.shingles == 0 {
-            // No text left: nothing to be a copy of. Empty clean
-            // texts must never match each other.
-            return Lookup {
-                simhash,
-                ..Lookup::default()
-            };
-        }
         if let Some(s) = self.exact.get(f.exact) {
             cands.push((s, Tier::Exact, 0));
+        }
+        if f.shingles == 0 {
+            // No text left: two pages that strip to nothing are not copies of each other unless
+            // their whole input is the same (the engine keys such a document by its input,
+            // see `pipeline::stripped_exact_hash`); no near-duplicate tier applies.
+            return self.verify_candidates(f, simhash, cands, Vec::new(), time, window_secs);
         }
         let mut near = Vec::new();
         self.simhash
@@ -225,6 +223,23 @@ impl NamespaceIndex {
                 cands.push((s, Tier::Lsh, u32::MAX));
             }
         }
+        self.verify_candidates(f, simhash, cands, keys, time, window_secs)
+    }
+
+    /// Verify the candidates of [`lookup`](Self::lookup) and rank the accepted ones.
+    fn verify_candidates(
+        &self,
+        f: &Features,
+        simhash: u64,
+        cands: Vec<(u32, Tier, u32)>,
+        keys: Vec<u64>,
+        time: i64,
+        window_secs: Option<i64>,
+    ) -> Lookup {
+        let vcfg = &self.cfg.verify;
+        let common = |k: u32| {
+            vcfg.common_clusters > 0 && self.shingle_df.df(k as u64) >= vcfg.common_clusters
+        };
         let candidates = cands.len();
         let mut matches: Vec<(u32, Match, f32)> = Vec::new();
         for (slot, tier, d) in cands {
@@ -247,6 +262,8 @@ impl NamespaceIndex {
             // (jaccard, containment, reason, score): an exact match ranks above every verified one.
             let verdict = if tier == Tier::Exact && doc.exact == f.exact {
                 Some((1.0, 1.0, "same normalized text".to_string(), 3.0))
+            } else if f.shingles == 0 {
+                None
             } else {
                 let o = verify::overlap(&f.sketch, &doc.sketch, self.cfg.sketch_cap, common);
                 let nums = verify::number_overlap(
@@ -321,9 +338,7 @@ impl NamespaceIndex {
             self.shingle_df
                 .add_document(f.sketch.iter().map(|&k| k as u64));
         }
-        if f.shingles > 0 {
-            self.exact.insert(f.exact, slot);
-        }
+        self.exact.insert(f.exact, slot);
         self.simhash.insert(look.simhash, slot);
         self.lsh.insert(&look.band_keys, slot);
         self.docs.push(DocEntry {

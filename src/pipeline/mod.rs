@@ -146,6 +146,12 @@ pub fn fingerprint(text: &str) -> u64 {
     features(text, &FeatureConfig::default()).simhash_tf()
 }
 
+/// The exact-duplicate key of a document whose clean text has no words left: the hash of its
+/// whole input (normalized), tagged so it never equals the key of a clean text.
+pub fn stripped_exact_hash(input: &str) -> u64 {
+    exact_hash(input) ^ 0x5354_5249_5050_4544 // "STRIPPED"
+}
+
 /// Hash of the normalized text: the exact-duplicate key.
 pub fn exact_hash(text: &str) -> u64 {
     hash::bytes_hash(normalize::normalize(text).as_bytes())

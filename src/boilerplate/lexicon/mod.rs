@@ -535,89 +535,180 @@ fn caseless(c: char) -> bool {
 /// as they are; other characters go one by one.
 pub fn fold_into(s: &str, out: &mut String) {
     let base = out.len();
-    let mut space = true;
     let tables = fold_tables();
     let bytes = s.as_bytes();
+    // Whether the output ends in a space (before the pending segment).
+    let mut space = true;
+    // `s[seg..i]` folds to itself but for ASCII case: appended in one step when a character
+    // that changes (or the end) comes. `ascii`: it holds ASCII other than spaces.
+    let mut seg = 0;
+    let mut ascii = false;
     let mut i = 0;
     while let Some(&b) = bytes.get(i) {
-        if space && b == b' ' {
-            i += 1;
-            continue;
-        }
-        // A run that folds to itself but for ASCII case: ASCII other than white space (single
-        // spaces included), and two-byte characters the table maps to themselves.
-        let run = i;
-        loop {
-            let rest = bytes.get(i..).unwrap_or(&[]);
-            i += rest
-                .iter()
-                .position(|&b| !FOLD_PLAIN[usize::from(b)])
-                .unwrap_or(rest.len());
-            match (bytes.get(i), bytes.get(i + 1)) {
-                (Some(b' '), next) if next != Some(&b' ') => i += 1,
-                (Some(&b0 @ 0xC0..=0xDF), Some(&b1)) => {
-                    let cp = (usize::from(b0 & 0x1F) << 6) | usize::from(b1 & 0x3F);
-                    if (tables.same[cp >> 6] >> (cp & 63)) & 1 == 0 {
+        match FOLD_CLASS[usize::from(b)] {
+            FC_PLAIN => {
+                ascii = true;
+                i += 1;
+                // Seven bytes at a time through ASCII text with single spaces, the window
+                // taking the byte before along to see a space after a space.
+                while let Some(w) = bytes.get(i - 1..i + 7) {
+                    if !plain_ascii_8(w) {
                         break;
                     }
-                    i += 2;
+                    i += 7;
                 }
-                _ => break,
+                continue;
             }
-        }
-        if i > run {
-            let at = out.len();
-            out.push_str(s.get(run..i).unwrap_or(""));
-            if let Some(tail) = out.get_mut(at..) {
-                tail.make_ascii_lowercase();
+            FC_TWO => {
+                if same_at(bytes, i, tables) {
+                    // A run of two-byte characters that fold to themselves, with single
+                    // spaces between words.
+                    i += 2;
+                    loop {
+                        match bytes.get(i) {
+                            Some(0xC2..=0xDF) if same_at(bytes, i, tables) => i += 2,
+                            Some(b' ') if bytes[i - 1] != b' ' => i += 1,
+                            _ => break,
+                        }
+                    }
+                    continue;
+                }
+                flush_segment(s, seg, i, ascii, out, &mut space);
+                let cp = cp_at(bytes, i);
+                match tables.map[cp] {
+                    FOLD_DROP => {}
+                    FOLD_SPACE => {
+                        if !space {
+                            out.push(' ');
+                            space = true;
+                        }
+                    }
+                    FOLD_GENERAL => {
+                        if let Some(c) = char::from_u32(cp as u32) {
+                            push_folded(c, out, &mut space);
+                        }
+                    }
+                    o => {
+                        out.push(o);
+                        space = false;
+                    }
+                }
+                i += 2;
             }
-            space = bytes.get(i - 1) == Some(&b' ');
-            continue;
-        }
-        // One character that changes: ASCII white space, a two-byte character from the table,
-        // or any other by the general rule.
-        if b < 0x80 {
-            // White space other than a lone space (runs take those).
-            if !space {
-                out.push(' ');
-                space = true;
+            FC_SPACE => {
+                let after_space = match i.checked_sub(1) {
+                    Some(p) if p >= seg => bytes[p] == b' ',
+                    _ => space,
+                };
+                if !after_space {
+                    i += 1;
+                    continue;
+                }
+                // A space after a space (or at the start) is dropped.
+                flush_segment(s, seg, i, ascii, out, &mut space);
+                i += 1;
             }
-            i += 1;
-            continue;
-        }
-        let Some(c) = s.get(i..).and_then(|r| r.chars().next()) else {
-            break;
-        };
-        i += c.len_utf8();
-        match tables.map.get(c as usize).copied() {
-            Some(FOLD_DROP) => continue,
-            Some(FOLD_SPACE) => {
+            FC_WHITE => {
+                flush_segment(s, seg, i, ascii, out, &mut space);
                 if !space {
                     out.push(' ');
                     space = true;
                 }
-                continue;
+                i += 1;
             }
-            Some(o) if o != FOLD_GENERAL => {
-                space = false;
-                out.push(o);
-                continue;
+            _ => {
+                flush_segment(s, seg, i, ascii, out, &mut space);
+                let Some(c) = s.get(i..).and_then(|r| r.chars().next()) else {
+                    break;
+                };
+                push_folded(c, out, &mut space);
+                i += c.len_utf8();
             }
-            _ => {}
         }
-        push_folded(c, out, &mut space);
+        seg = i;
+        ascii = false;
     }
+    flush_segment(s, seg, bytes.len(), ascii, out, &mut space);
     if out.len() > base && out.ends_with(' ') {
         out.pop();
     }
 }
 
-/// Bytes a run of [`fold_into`] passes without a look: ASCII other than white space.
-const FOLD_PLAIN: [bool; 256] = {
-    let mut t = [false; 256];
+/// Code point of the two-byte character at `i`.
+#[inline]
+fn cp_at(bytes: &[u8], i: usize) -> usize {
+    let b0 = bytes.get(i).copied().unwrap_or(0);
+    let b1 = bytes.get(i + 1).copied().unwrap_or(0);
+    (usize::from(b0 & 0x1F) << 6) | usize::from(b1 & 0x3F)
+}
+
+/// Whether the two-byte character at `i` folds to itself.
+#[inline]
+fn same_at(bytes: &[u8], i: usize, tables: &FoldTables) -> bool {
+    let cp = cp_at(bytes, i);
+    (tables.same[cp >> 6] >> (cp & 63)) & 1 != 0
+}
+
+/// Whether the 8 bytes of `w` are ASCII from the space up with no two spaces side by side (a
+/// word-at-a-time test: no byte below 0x20 or above 0x7F, and no adjacent zero lanes in the
+/// bytes xor-ed with spaces).
+#[inline]
+fn plain_ascii_8(w: &[u8]) -> bool {
+    let [a, b, c, d, e, f, g, h] = *w else {
+        return false;
+    };
+    let x = u64::from_le_bytes([a, b, c, d, e, f, g, h]);
+    const LOW: u64 = 0x7F7F_7F7F_7F7F_7F7F;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    const SPACES: u64 = 0x2020_2020_2020_2020;
+    if (x.wrapping_sub(SPACES) | x) & HIGH != 0 {
+        return false;
+    }
+    let y = x ^ SPACES;
+    // High bit of each lane that is a space, exactly (no carry crosses lanes).
+    let spaces = !(((y & LOW) + LOW) | y) & HIGH;
+    spaces & (spaces >> 8) == 0
+}
+
+/// Append `s[seg..end]`, lower-cased when it holds ASCII, and note whether it ends in a space.
+#[inline]
+fn flush_segment(s: &str, seg: usize, end: usize, ascii: bool, out: &mut String, space: &mut bool) {
+    if end <= seg {
+        return;
+    }
+    let at = out.len();
+    out.push_str(s.get(seg..end).unwrap_or(""));
+    if ascii {
+        if let Some(tail) = out.get_mut(at..) {
+            tail.make_ascii_lowercase();
+        }
+    }
+    *space = s.as_bytes().get(end - 1) == Some(&b' ');
+}
+
+/// [`FOLD_CLASS`]: ASCII other than white space (copied, lower-cased).
+const FC_PLAIN: u8 = 0;
+/// [`FOLD_CLASS`]: a space (copied unless it follows a space).
+const FC_SPACE: u8 = 1;
+/// [`FOLD_CLASS`]: other ASCII white space ([`char::is_ascii_whitespace`]: no vertical tab).
+const FC_WHITE: u8 = 2;
+/// [`FOLD_CLASS`]: lead byte of a two-byte character (decided by [`FoldTables`]).
+const FC_TWO: u8 = 3;
+/// [`FOLD_CLASS`]: lead byte of a longer character (the general rule).
+const FC_WIDE: u8 = 4;
+
+/// How [`fold_into`] treats each byte at a character boundary.
+const FOLD_CLASS: [u8; 256] = {
+    let mut t = [FC_WIDE; 256];
     let mut b = 0;
-    while b < 0x80 {
-        t[b] = !matches!(b as u8, b' ' | b'\t' | b'\n' | 0x0C | b'\r');
+    while b < 256 {
+        t[b] = match b as u8 {
+            b' ' => FC_SPACE,
+            b'\t' | b'\n' | 0x0C | b'\r' => FC_WHITE,
+            0x00..=0x7F => FC_PLAIN,
+            0xC2..=0xDF => FC_TWO,
+            _ => FC_WIDE,
+        };
         b += 1;
     }
     t
@@ -856,6 +947,16 @@ pub(crate) mod tests {
             4 => proptest::sample::select(TRICKY).prop_map(String::from),
             1 => proptest::sample::select(&["the", "The", "OF", "في", "إلى", "على", "und", "и"][..])
                 .prop_map(String::from),
+            1 => proptest::sample::select(
+                &[
+                    "Read More about the Minister",
+                    "a b c d e f g h i j",
+                    "two  spaces  here",
+                    "العالم العربي اليوم",
+                    "Привет мир всем",
+                ][..]
+            )
+            .prop_map(String::from),
             1 => any::<char>().prop_map(String::from),
         ];
         proptest::collection::vec(piece, 0..120).prop_map(|v| v.concat())

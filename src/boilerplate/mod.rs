@@ -9,6 +9,7 @@
 //! | HTML bytes → charset → tokens → blocks with DOM hints | [`html`] |
 //! | phrase lexicon and stop words, as data files | [`lexicon`] |
 //! | features → prose classes → main run → keep/strip with kind and reason | [`rules`] |
+//! | a block's word, character and mark counts in one byte pass (for the features) | [`scan`] |
 //! | lines recurring across a source's stories → learned chrome | [`frequency`] |
 //!
 //! Offsets of removed spans are byte offsets into the input text (text mode) or into the decoded
@@ -21,6 +22,7 @@ pub mod frequency;
 pub mod html;
 pub mod lexicon;
 pub mod rules;
+pub mod scan;
 
 use crate::document::Content;
 use crate::Result;

@@ -22,6 +22,7 @@ use std::collections::HashSet;
 
 use super::blocks::Block;
 use super::lexicon::{self, fold, Hit, Mode};
+use super::scan;
 
 /// Prose class of a block.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -77,9 +78,7 @@ pub struct Features {
     pub handle_like: bool,
 }
 
-const SENTENCE_END: &[char] = &[
-    '.', '!', '?', '。', '！', '？', '؟', '۔', '।', '॥', '။', '።', '…', '．',
-];
+use super::scan::{add_mask, SENTENCE_END};
 const CLOSERS: &[char] = &[
     '"', '\'', '”', '’', '»', ')', ']', '」', '』', '）', '›', '*',
 ];
@@ -98,27 +97,10 @@ const END_KINDS: &[&str] = &[
 /// Longest block, in bytes, that a prefix or contained phrase may mark (longer blocks are prose
 /// that happens to start with the phrase).
 const MAX_PHRASE_BLOCK: usize = 220;
-/// Length statistics look at no more than this many words of a block.
-const MAX_WORDS: usize = 4000;
 /// Stop-word statistics look at no more than this many words of a block.
 const STOP_SAMPLE: usize = 64;
 /// Characters of no-space scripts looked up as per-character stop words, at most.
-const CJK_SAMPLE: usize = 600;
-
-fn script_weight(c: char) -> f32 {
-    match c as u32 {
-        0x4E00..=0x9FFF | 0x3400..=0x4DBF | 0xF900..=0xFAFF | 0x20000..=0x2FA1F => 3.0,
-        0x3040..=0x30FF | 0x31F0..=0x31FF => 2.0,
-        0xAC00..=0xD7AF => 2.0,
-        _ => 1.0,
-    }
-}
-
-fn is_nospace(c: char) -> bool {
-    matches!(c as u32,
-        0x4E00..=0x9FFF | 0x3400..=0x4DBF | 0xF900..=0xFAFF | 0x20000..=0x2FA1F
-        | 0x3040..=0x30FF | 0x31F0..=0x31FF)
-}
+const CJK_SAMPLE: usize = super::scan::CJK_SAMPLE;
 
 /// Compute the features of one block.
 pub fn features(text: &str) -> Features {
@@ -127,89 +109,22 @@ pub fn features(text: &str) -> Features {
     // Folded prefix for phrase lookup.
     let head_end = floor_boundary(text, 420);
     f.folded = fold(&text[..head_end]);
-    let mut digits = 0usize;
-    let mut weight = 0f32;
     let mut tok = String::new();
-    // One pass over the characters: words are runs of non-whitespace (as `split_whitespace`),
-    // and the character statistics are taken on the way.
-    let mut word_start: Option<usize> = None;
-    let mut stopped = false;
-    let bytes = text.as_bytes();
-    let mut next = 0;
-    while next < bytes.len() {
-        let pos = next;
-        // ASCII bytes are taken as they are; other characters are decoded.
-        let c = match (bytes[pos], bytes.get(pos + 1)) {
-            (b, _) if b.is_ascii() => char::from(b),
-            // Two-byte sequences decoded inline (the text is valid UTF-8).
-            (b @ 0xC0..=0xDF, Some(&b1)) => {
-                match char::from_u32((u32::from(b & 0x1F) << 6) | u32::from(b1 & 0x3F)) {
-                    Some(c) => c,
-                    None => break,
-                }
-            }
-            _ => match text.get(pos..).and_then(|rest| rest.chars().next()) {
-                Some(c) => c,
-                None => break,
-            },
-        };
-        next = pos + c.len_utf8();
-        let space = match c as u32 {
-            0..0x80 => matches!(c, ' ' | '\t'..='\r'),
-            // The only white space below U+0800.
-            0x80..0x800 => matches!(c, '\u{85}' | '\u{A0}'),
-            _ => c.is_whitespace(),
-        };
-        if space {
-            if let Some(start) = word_start.take() {
-                if f.words <= STOP_SAMPLE && start >= head_end {
-                    stop_word(&mut f, &mut tok, text, start, pos, head_end);
-                }
-            }
-            continue;
-        }
-        if word_start.is_none() {
-            if f.words >= MAX_WORDS {
-                // Extrapolate length from the bytes not looked at.
-                weight *= text.len() as f32 / pos.max(1) as f32;
-                stopped = true;
-                break;
-            }
-            f.words += 1;
-            word_start = Some(pos);
-        }
-        f.chars += 1;
-        if c.is_ascii() {
-            weight += 1.0;
-            if c.is_ascii_digit() {
-                digits += 1;
-            } else if matches!(c, '.' | '!' | '?') {
-                f.sentence_marks += 1;
-            }
-            continue;
-        }
-        if (c as u32) < 0x800 {
-            // Alphabetic scripts: weight 1, and these two are their only sentence ends.
-            weight += 1.0;
-            if matches!(c, '؟' | '۔') {
-                f.sentence_marks += 1;
-            }
-            continue;
-        }
-        weight += script_weight(c);
-        if SENTENCE_END.contains(&c) {
-            f.sentence_marks += 1;
-        }
-        if is_nospace(c) {
-            f.cjk_chars += 1;
-            if f.cjk_chars <= CJK_SAMPLE {
-                add_mask(&mut f.stop_hits, lex.char_stop_mask(c));
-            }
-        }
-    }
-    if let (Some(start), false) = (word_start, stopped) {
-        stop_word(&mut f, &mut tok, text, start, text.len(), head_end);
-    }
+    // Words are runs of non-whitespace (as `split_whitespace`); words past the folded head are
+    // folded one by one for the stop-word statistics.
+    let counts = scan::scan(
+        text,
+        head_end,
+        STOP_SAMPLE,
+        &mut f.stop_hits,
+        |hits, start, end| stop_word(hits, &mut tok, text.get(start..end).unwrap_or("")),
+    );
+    f.words = counts.words;
+    f.chars = counts.chars;
+    f.cjk_chars = counts.cjk_chars;
+    f.sentence_marks = counts.marks;
+    let digits = counts.digits;
+    let weight = counts.weight;
     // The first words of the folded head (`split(' ')` without a `memchr` call per short word).
     let mut rest = f.folded.as_str();
     for _ in 0..STOP_SAMPLE {
@@ -217,7 +132,7 @@ pub fn features(text: &str) -> Features {
             Some(p) => (rest.get(..p).unwrap_or(""), rest.get(p + 1..)),
             None => (rest, None),
         };
-        let t = t.trim_matches(|c: char| !lexicon::is_wordish(c));
+        let t = lexicon::trim_marks(t);
         if !t.is_empty() {
             let m = lex.stop_mask(t);
             add_mask(&mut f.stop_hits, m & !lex.char_langs);
@@ -261,45 +176,21 @@ pub fn features(text: &str) -> Features {
     f
 }
 
-fn add_mask(hits: &mut [u32], mut m: u32) {
-    while m != 0 {
-        let bit = m.trailing_zeros() as usize;
-        if let Some(h) = hits.get_mut(bit) {
-            *h += 1;
-        }
-        m &= m - 1;
-    }
-}
-
-/// Stop-word lookup of the word `text[start..end]` (word number `f.words - 1`). Density is
-/// estimated on the first words of long blocks; words inside the folded head (`..head_end`) are
-/// looked up from the folded head instead, without folding them again.
-fn stop_word(
-    f: &mut Features,
-    tok: &mut String,
-    text: &str,
-    start: usize,
-    end: usize,
-    head_end: usize,
-) {
-    if f.words > STOP_SAMPLE || start < head_end {
-        return;
-    }
-    let Some(raw) = text.get(start..end) else {
-        return;
-    };
+/// Stop-word lookup of one word past the folded head (density is estimated on the first words
+/// of long blocks; words inside the head are looked up from the folded head instead).
+fn stop_word(hits: &mut [u32; lexicon::MAX_LANGS], tok: &mut String, raw: &str) {
     tok.clear();
     fold_token(raw, tok);
     if !tok.is_empty() {
         let lex = lexicon::lexicon();
         let m = lex.stop_mask(tok);
-        add_mask(&mut f.stop_hits, m & !lex.char_langs);
+        add_mask(hits, m & !lex.char_langs);
     }
 }
 
 /// Fold one token for stop-word lookup: trim punctuation, lower case, Arabic variants unified.
 fn fold_token(raw: &str, out: &mut String) {
-    let t = raw.trim_matches(|c: char| !lexicon::is_wordish(c));
+    let t = lexicon::trim_marks(raw);
     if t.is_empty() || t.len() > 40 {
         return;
     }

@@ -72,6 +72,45 @@ const PLAIN: [bool; 256] = {
     t
 };
 
+const LOW: u64 = 0x7F7F_7F7F_7F7F_7F7F;
+const HIGH: u64 = 0x8080_8080_8080_8080;
+const ONES: u64 = 0x0101_0101_0101_0101;
+
+/// High bit of each lane of `x` equal to `v`, exactly (no carry crosses lanes).
+#[inline]
+fn lanes_equal(x: u64, v: u8) -> u64 {
+    let z = x ^ (ONES * u64::from(v));
+    !(((z & LOW) + LOW) | z) & HIGH
+}
+
+/// The white-space lanes (high bit set) of eight bytes holding only ASCII and two-byte
+/// characters other than those of `0xC2`, so that white space is ASCII white space byte for
+/// byte; `None` for other bytes. A two-byte character split by the window's edge is non-space
+/// on both sides.
+#[inline]
+fn word_lanes(w: &[u8]) -> Option<u64> {
+    let x = u64::from_le_bytes(w.try_into().ok()?);
+    // A lead byte of three or four bytes (0xE0 and up), or 0xC2.
+    if x & HIGH != 0 && (x & (x << 1) & (x << 2) & HIGH) | lanes_equal(x, 0xC2) != 0 {
+        return None;
+    }
+    let space = lanes_equal(x, b' ');
+    // Any byte below 0x20 (exact as a whole, not per lane)?
+    if x.wrapping_sub(ONES * 0x20) & !x & HIGH == 0 {
+        return Some(space);
+    }
+    // ASCII lanes from `\t` to `\r`: the low seven bits within 9..=13 and the high bit clear.
+    let y = x & LOW;
+    let controls = (ONES * 0x8D).wrapping_sub(y) & (y + ONES * 0x77) & !x & HIGH;
+    Some(space | controls)
+}
+
+/// Number of lanes with the high bit set in a mask of high bits (a multiply, not `count_ones`,
+/// which the baseline x86-64 target has no instruction for).
+fn lane_count(high_bits: u64) -> usize {
+    ((high_bits >> 7).wrapping_mul(0x0101_0101_0101_0101) >> 56) as usize
+}
+
 /// Largest integer weight that `f32` sums exactly one character at a time (every partial sum of
 /// steps of 1, 2 or 3 up to it is exact).
 const EXACT_WEIGHT: u64 = 1 << 24;
@@ -98,6 +137,26 @@ pub fn scan(
     let mut extra = 0u64;
     let mut i = 0;
     while let Some(&b) = bytes.get(i) {
+        // Eight bytes at a step while no word in them can need a stop-word look-up (before
+        // the head's end, or past the sample) nor reach the word limit. Only whether a word is
+        // open matters then, not where it started (any start before the head's end will do).
+        if b < 0xE0 {
+            let before = i;
+            while (i + 8 <= head_end || c.words > stop_sample) && c.words + 8 <= MAX_WORDS {
+                let Some(lanes) = bytes.get(i..i + 8).and_then(word_lanes) else {
+                    break;
+                };
+                let open = u64::from(word_start.is_none()) << 7;
+                let starts = !lanes & HIGH & ((lanes << 8) | open);
+                spaces += lane_count(lanes);
+                c.words += lane_count(starts);
+                word_start = (lanes >> 63 == 0).then_some(i);
+                i += 8;
+            }
+            if i != before {
+                continue;
+            }
+        }
         let (len, space, wide) = if PLAIN[usize::from(b)] {
             (1, false, None)
         } else if b < 0x80 {

@@ -1,10 +1,13 @@
 //! Index insert and query latency (p50/p99) and memory per document at 1 M documents, and at
 //! 10 M with `NEARDUP_BENCH_10M=1` (needs ~10 GB of RAM and several minutes).
 //!
-//! Documents are synthetic features shaped like a 3 KB news article: ~100 sampled shingle keys
-//! in the sketch, 40 distinct tokens for the simhash. Queries are near-duplicates of stored
-//! documents (70 % of the sketch kept, the rest new), which must be found, and fresh documents,
-//! which must not match. An insert is the full commit path: lookup (simhash, three tiers,
+//! Documents are synthetic features shaped like a 3 KB English news article (about 480 words):
+//! 480 shingles, of which the 1-in-4 sample gives 120 keys before the sketch cap (the sketch
+//! keeps the `sketch_cap` smallest, as [`neardup::pipeline::minhash::sketch`] does), and 250
+//! distinct tokens (counts 1–3) for the simhash. `NEARDUP_BENCH_KEYS=70` gives the size of a
+//! 3 KB Arabic article. Queries are near-duplicates of stored documents (a random 70 % of the
+//! sampled keys kept, 30 % new, then capped), which must be found, and fresh documents, which
+//! must not match. An insert is the full commit path: lookup (simhash, three tiers,
 //! verification) then insert. Memory is the sum of the structures' capacities
 //! ([`NamespaceIndex::memory_bytes`]) divided by the number of documents.
 //!
@@ -28,33 +31,59 @@ impl Rng {
     }
 }
 
-fn doc(rng: &mut Rng) -> Features {
-    let mut sketch: Vec<u32> = (0..100).map(|_| rng.next() as u32).collect();
+/// A document: its full sampled key set (before the cap) and its features.
+struct Doc {
+    keys: Vec<u32>,
+    features: Features,
+}
+
+fn keys_per_doc() -> usize {
+    std::env::var("NEARDUP_BENCH_KEYS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(120)
+}
+
+/// Features of a document whose sampled keys are `keys`, capped like the pipeline's sketch.
+fn features(keys: &[u32], cap: usize, rng: &mut Rng) -> Features {
+    let mut sketch = keys.to_vec();
     sketch.sort_unstable();
     sketch.dedup();
-    let mut tokens: Vec<u64> = (0..40).map(|_| rng.next() % 50_000).collect();
+    sketch.truncate(cap);
+    let mut tokens: Vec<u64> = (0..250).map(|_| rng.next() % 50_000).collect();
     tokens.sort_unstable();
     tokens.dedup();
     Features {
         exact: rng.next(),
-        counts: vec![1; tokens.len()],
+        counts: tokens.iter().map(|t| 1 + (*t % 3) as u32).collect(),
         tokens,
-        shingles: 400,
+        shingles: keys.len() as u32 * 4,
         signature: Vec::new(),
         sketch,
         numbers: Vec::new(),
     }
 }
 
-fn near_copy(f: &Features, rng: &mut Rng) -> Features {
-    let mut g = f.clone();
-    let keep = g.sketch.len() * 7 / 10;
-    g.sketch.truncate(keep);
-    g.sketch.extend((0..30).map(|_| rng.next() as u32));
-    g.sketch.sort_unstable();
-    g.sketch.dedup();
-    g.exact = rng.next();
-    g
+fn doc(rng: &mut Rng, cap: usize) -> Doc {
+    let keys: Vec<u32> = (0..keys_per_doc()).map(|_| rng.next() as u32).collect();
+    let features = features(&keys, cap, rng);
+    Doc { keys, features }
+}
+
+/// A random 70 % of the sampled keys kept, the rest replaced by new ones.
+fn near_copy(d: &Doc, cap: usize, rng: &mut Rng) -> Features {
+    let mut keys: Vec<u32> = d
+        .keys
+        .iter()
+        .copied()
+        .filter(|_| rng.next() % 10 < 7)
+        .collect();
+    let new = d.keys.len() - keys.len();
+    keys.extend((0..new).map(|_| rng.next() as u32));
+    let mut f = features(&keys, cap, rng);
+    f.tokens = d.features.tokens.clone();
+    f.counts = d.features.counts.clone();
+    f
 }
 
 fn pct(mut v: Vec<u64>, p: f64) -> u64 {
@@ -64,28 +93,29 @@ fn pct(mut v: Vec<u64>, p: f64) -> u64 {
 
 struct Built {
     index: NamespaceIndex,
-    kept: Vec<Features>,
+    kept: Vec<Doc>,
     insert_ns: Vec<u64>,
 }
 
 fn build(n: usize) -> Built {
     let mut rng = Rng(42);
-    let mut index = NamespaceIndex::new(IndexConfig::default());
+    let cfg = IndexConfig::default();
+    let mut index = NamespaceIndex::new(cfg);
     let mut kept = Vec::new();
     let mut insert_ns = Vec::with_capacity(20_000);
     for i in 0..n {
-        let f = doc(&mut rng);
+        let d = doc(&mut rng, cfg.sketch_cap);
         let timed = i + 20_000 >= n;
         let t = Instant::now();
-        let look = index.lookup(&f, 0, None);
+        let look = index.lookup(&d.features, 0, None);
         index
-            .insert(&format!("d{i}"), &f, 0, &look)
+            .insert(&format!("d{i}"), &d.features, 0, &look)
             .expect("insert");
         if timed {
             insert_ns.push(t.elapsed().as_nanos() as u64);
         }
         if i % (n / 1000).max(1) == 0 {
-            kept.push(f);
+            kept.push(d);
         }
     }
     Built {
@@ -98,8 +128,9 @@ fn build(n: usize) -> Built {
 fn report(n: usize, c: &mut Criterion) {
     let b = build(n);
     let mut rng = Rng(7);
-    let queries: Vec<Features> = b.kept.iter().map(|f| near_copy(f, &mut rng)).collect();
-    let fresh: Vec<Features> = (0..1000).map(|_| doc(&mut rng)).collect();
+    let cap = b.index.config().sketch_cap;
+    let queries: Vec<Features> = b.kept.iter().map(|d| near_copy(d, cap, &mut rng)).collect();
+    let fresh: Vec<Features> = (0..1000).map(|_| doc(&mut rng, cap).features).collect();
     let mut q_ns = Vec::new();
     for q in queries.iter().chain(&fresh).cycle().take(20_000) {
         let t = Instant::now();
@@ -130,8 +161,9 @@ fn report(n: usize, c: &mut Criterion) {
         .map(|(k, v)| format!("{k} {:.0}", *v as f64 / n as f64))
         .collect();
     println!(
-        "index/{n}: insert p50 {:.1} µs p99 {:.1} µs | query p50 {:.1} µs p99 {:.1} µs | \
+        "index/{n} ({} sampled keys/doc, sketch cap {cap}): insert p50 {:.1} µs p99 {:.1} µs | query p50 {:.1} µs p99 {:.1} µs | \
          memory {:.0} B/doc [{}] (+{} MB fixed df tables) | near copies found {found}/{}",
+        keys_per_doc(),
         pct(b.insert_ns.clone(), 0.5) as f64 / 1e3,
         pct(b.insert_ns, 0.99) as f64 / 1e3,
         pct(q_ns.clone(), 0.5) as f64 / 1e3,

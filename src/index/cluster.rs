@@ -2,31 +2,31 @@
 //! founds its own. Clusters are never merged by chains of candidate edges (no transitive
 //! closure), so one loose match cannot glue two stories together.
 
+use super::column::Column;
+
 /// Cluster of every slot, named by the slot of the cluster's first document.
 #[derive(Debug, Default, Clone)]
 pub struct Clusters {
-    of: Vec<u32>,
+    of: Column<u32>,
 }
 
 impl Clusters {
     /// Record the cluster of a new slot (`slot` must be the next one): the best match's
     /// cluster, or its own. Returns the cluster.
     pub fn assign(&mut self, slot: u32, best: Option<u32>) -> u32 {
-        let c = best
-            .and_then(|b| self.of.get(b as usize).copied())
-            .unwrap_or(slot);
+        let c = best.and_then(|b| self.of.get(b as usize)).unwrap_or(slot);
         self.of.push(c);
         c
     }
 
     /// Cluster of a slot.
     pub fn of(&self, slot: u32) -> Option<u32> {
-        self.of.get(slot as usize).copied()
+        self.of.get(slot as usize)
     }
 
     /// Bytes held.
     pub fn memory_bytes(&self) -> usize {
-        self.of.capacity() * 4
+        self.of.memory_bytes()
     }
 }
 

@@ -3,16 +3,25 @@
 //!
 //! [`NamespaceIndex`] is plain data with `&mut self` inserts; the engine puts one behind a
 //! mutex per namespace, which is what makes check-and-insert atomic.
+//!
+//! Memory: no heap allocation per document. Documents live in chunked columns and per-chunk
+//! record arenas ([`docs`]: id, Elias–Fano-coded sketch); the id and exact maps hold slots
+//! only ([`slot_table`]); the simhash and LSH tables are bucketed (tag, slot) entries of 6 bytes
+//! ([`buckets`]).
 
+pub mod buckets;
 pub mod cluster;
+pub mod column;
+pub mod docs;
+pub mod ef;
 pub mod exact;
 pub mod lsh;
 pub mod simhash_tables;
+pub mod slot_table;
 pub mod verify;
 
-use std::collections::HashMap;
-
 use crate::pipeline::fingerprint::{hamming, DocFreq};
+use crate::pipeline::hash::bytes_hash;
 use crate::pipeline::minhash::{band_keys, signature};
 use crate::pipeline::Features;
 use crate::store::record::DocRecord;
@@ -80,18 +89,6 @@ impl Default for IndexConfig {
     }
 }
 
-/// What the index keeps per document.
-#[derive(Debug, Clone)]
-struct DocEntry {
-    id: Box<str>,
-    time: i64,
-    simhash: u64,
-    exact: u64,
-    alive: bool,
-    sketch: Box<[u32]>,
-    numbers: Box<[u64]>,
-}
-
 /// The result of a lookup, before anything is inserted.
 #[derive(Debug, Clone, Default)]
 pub struct Lookup {
@@ -109,8 +106,9 @@ pub struct Lookup {
 #[derive(Debug)]
 pub struct NamespaceIndex {
     cfg: IndexConfig,
-    docs: Vec<DocEntry>,
-    by_id: HashMap<Box<str>, u32>,
+    docs: docs::DocStore,
+    /// Live documents by a hash of their id (the ids themselves are in `docs`).
+    by_id: slot_table::SlotTable,
     exact: exact::ExactIndex,
     simhash: simhash_tables::SimhashTables,
     lsh: lsh::LshIndex,
@@ -131,8 +129,8 @@ impl NamespaceIndex {
     pub fn new(cfg: IndexConfig) -> Self {
         NamespaceIndex {
             cfg,
-            docs: Vec::new(),
-            by_id: HashMap::new(),
+            docs: docs::DocStore::new(cfg.verify.guard_min_numbers > 0),
+            by_id: slot_table::SlotTable::default(),
             exact: exact::ExactIndex::default(),
             simhash: simhash_tables::SimhashTables::default(),
             lsh: lsh::LshIndex::default(),
@@ -160,12 +158,12 @@ impl NamespaceIndex {
 
     /// Whether an id is held.
     pub fn contains(&self, id: &str) -> bool {
-        self.by_id.contains_key(id)
+        self.slot_of(id).is_some()
     }
 
     /// Id of a slot.
     pub fn id_of(&self, slot: u32) -> Option<&str> {
-        self.docs.get(slot as usize).map(|d| &*d.id)
+        self.docs.id(slot)
     }
 
     /// Id of the cluster (its first document) a slot belongs to.
@@ -178,7 +176,8 @@ impl NamespaceIndex {
     pub fn lookup(&self, f: &Features, time: i64, window_secs: Option<i64>) -> Lookup {
         let simhash = f.simhash(&self.token_df);
         let mut cands: Vec<(u32, Tier, u32)> = Vec::new();
-        if let Some(s) = self.exact.get(f.exact) {
+        let docs = &self.docs;
+        if let Some(s) = self.exact.get(f.exact, |s| docs.exact(s)) {
             cands.push((s, Tier::Exact, 0));
         }
         if f.shingles == 0 {
@@ -188,8 +187,12 @@ impl NamespaceIndex {
             return self.verify_candidates(f, simhash, cands, Vec::new(), time, window_secs);
         }
         let mut near = Vec::new();
-        self.simhash
-            .query(simhash, simhash_tables::MAX_DISTANCE, &mut near);
+        self.simhash.query(
+            simhash,
+            simhash_tables::MAX_DISTANCE,
+            |s| docs.simhash(s),
+            &mut near,
+        );
         for (s, d) in near {
             if !cands.iter().any(|c| c.0 == s) {
                 cands.push((s, Tier::Simhash, d));
@@ -242,55 +245,54 @@ impl NamespaceIndex {
         };
         let candidates = cands.len();
         let mut matches: Vec<(u32, Match, f32)> = Vec::new();
+        let docs = &self.docs;
+        let (mut sketch, mut numbers) = (Vec::new(), Vec::new());
+        let (mut first_sketch, mut first_numbers) = (Vec::new(), Vec::new());
         for (slot, tier, d) in cands {
-            let Some(doc) = self.docs.get(slot as usize) else {
+            let (Some(doc_time), Some(doc_simhash), Some(doc_exact)) =
+                (docs.time(slot), docs.simhash(slot), docs.exact(slot))
+            else {
                 continue;
             };
-            if !doc.alive {
+            if !docs.alive(slot) {
                 continue;
             }
             if let Some(w) = window_secs {
-                if (doc.time - time).abs() > w {
+                if (doc_time - time).abs() > w {
                     continue;
                 }
             }
             let hd = if d == u32::MAX {
-                hamming(doc.simhash, simhash)
+                hamming(doc_simhash, simhash)
             } else {
                 d
             };
             // (jaccard, containment, reason, score): an exact match ranks above every verified one.
-            let verdict = if tier == Tier::Exact && doc.exact == f.exact {
+            let verdict = if tier == Tier::Exact && doc_exact == f.exact {
                 Some((1.0, 1.0, "same normalized text".to_string(), 3.0))
             } else if f.shingles == 0 {
                 None
             } else {
-                let o = verify::overlap(&f.sketch, &doc.sketch, self.cfg.sketch_cap, common);
-                let nums = verify::number_overlap(
-                    &f.numbers,
-                    &doc.numbers,
-                    vcfg.guard_min_numbers as usize,
-                );
+                docs.features_into(slot, &mut sketch, &mut numbers);
+                let o = verify::overlap(&f.sketch, &sketch, self.cfg.sketch_cap, common);
+                let nums =
+                    verify::number_overlap(&f.numbers, &numbers, vcfg.guard_min_numbers as usize);
                 let mut v = verify::decide(&o, nums, hd, vcfg);
                 let (j, c) = (o.jaccard(), o.containment());
                 if v.accept && c < vcfg.partial_containment {
                     let first = self.clusters.of(slot).filter(|&s| s != slot);
-                    if let Some(first) = first.and_then(|s| self.docs.get(s as usize)) {
+                    if let Some(first) = first {
+                        docs.features_into(first, &mut first_sketch, &mut first_numbers);
                         let cap = self.cfg.sketch_cap;
-                        let core = verify::core_overlap(
-                            &f.sketch,
-                            &doc.sketch,
-                            &first.sketch,
-                            cap,
-                            common,
-                        );
+                        let core =
+                            verify::core_overlap(&f.sketch, &sketch, &first_sketch, cap, common);
                         v = verify::decide_core(&core, v, vcfg);
                     }
                 }
                 v.accept.then_some((j, c, v.reason, j + c))
             };
             if let Some((jaccard, containment, reason, score)) = verdict {
-                let id = doc.id.to_string();
+                let id = docs.id(slot).unwrap_or_default().to_string();
                 let evidence = Match {
                     id,
                     tier,
@@ -322,14 +324,22 @@ impl NamespaceIndex {
         time: i64,
         look: &Lookup,
     ) -> crate::Result<(u32, u32)> {
-        if self.by_id.contains_key(id) {
+        if self.contains(id) {
             return Err(crate::Error::invalid(
                 "document.id",
                 format!("{id:?} is already in the namespace"),
             ));
         }
-        let slot = u32::try_from(self.docs.len())
-            .map_err(|_| crate::Error::Unavailable("namespace is full".into()))?;
+        let keep_numbers = self.cfg.verify.guard_min_numbers > 0;
+        let slot = self.docs.push(docs::NewDoc {
+            id,
+            time,
+            simhash: look.simhash,
+            exact: f.exact,
+            alive: true,
+            sketch: &f.sketch,
+            numbers: if keep_numbers { &f.numbers } else { &[] },
+        })?;
         let best = look.matches.first().map(|(s, _)| *s);
         let cluster = self.clusters.assign(slot, best);
         if best.is_none() {
@@ -338,40 +348,31 @@ impl NamespaceIndex {
             self.shingle_df
                 .add_document(f.sketch.iter().map(|&k| k as u64));
         }
-        self.exact.insert(f.exact, slot);
+        let docs = &self.docs;
+        self.exact.insert(f.exact, slot, |s| docs.exact(s));
         self.simhash.insert(look.simhash, slot);
-        self.lsh.insert(&look.band_keys, slot);
-        self.docs.push(DocEntry {
-            id: id.into(),
-            time,
-            simhash: look.simhash,
-            exact: f.exact,
-            alive: true,
-            sketch: f.sketch.clone().into_boxed_slice(),
-            numbers: if self.cfg.verify.guard_min_numbers > 0 {
-                f.numbers.clone().into_boxed_slice()
-            } else {
-                Box::new([])
-            },
+        self.lsh.insert(&look.band_keys, slot, |s| docs.alive(s));
+        self.by_id.insert(id_hash(id.as_bytes()), slot, |s| {
+            id_hash(docs.id_bytes(s).unwrap_or_default())
         });
-        self.by_id.insert(id.into(), slot);
         self.live += 1;
         Ok((slot, cluster))
     }
 
     /// Forget a document by id; true when it was held. Its cluster keeps its name.
     pub fn delete(&mut self, id: &str) -> bool {
-        let Some(slot) = self.by_id.remove(id) else {
+        let Some(slot) = self.slot_of(id) else {
             return false;
         };
-        if let Some(doc) = self.docs.get_mut(slot as usize) {
-            doc.alive = false;
-            doc.sketch = Box::new([]);
-            doc.numbers = Box::new([]);
-            let (sim, ex) = (doc.simhash, doc.exact);
+        let docs = &self.docs;
+        self.by_id.remove(id_hash(id.as_bytes()), slot, |s| {
+            id_hash(docs.id_bytes(s).unwrap_or_default())
+        });
+        if let (Some(sim), Some(ex)) = (docs.simhash(slot), docs.exact(slot)) {
             self.simhash.remove(sim, slot);
-            self.exact.remove(ex, slot);
+            self.exact.remove(ex, slot, |s| docs.exact(s));
         }
+        self.docs.kill(slot);
         self.live = self.live.saturating_sub(1);
         true
     }
@@ -379,23 +380,26 @@ impl NamespaceIndex {
     /// Ids of the live documents among `slots` whose time is before `cutoff` (TTL eviction
     /// walks the slots in chunks so that no request waits long for the lock).
     pub fn expired(&self, slots: std::ops::Range<u32>, cutoff: i64) -> Vec<Box<str>> {
-        let end = (slots.end as usize).min(self.docs.len());
-        let start = (slots.start as usize).min(end);
-        self.docs[start..end]
-            .iter()
-            .filter(|d| d.alive && d.time < cutoff)
-            .map(|d| d.id.clone())
+        let end = slots
+            .end
+            .min(u32::try_from(self.docs.len()).unwrap_or(u32::MAX));
+        (slots.start.min(end)..end)
+            .filter(|&s| self.docs.alive(s) && self.docs.time(s).is_some_and(|t| t < cutoff))
+            .filter_map(|s| self.docs.id(s).map(Box::from))
             .collect()
     }
 
     /// Slot of a live document.
     pub fn slot_of(&self, id: &str) -> Option<u32> {
-        self.by_id.get(id).copied()
+        let docs = &self.docs;
+        self.by_id.find(id_hash(id.as_bytes()), |s| {
+            docs.id_bytes(s) == Some(id.as_bytes())
+        })
     }
 
     /// Exact-duplicate key of a slot.
     pub fn exact_of(&self, slot: u32) -> Option<u64> {
-        self.docs.get(slot as usize).map(|d| d.exact)
+        self.docs.exact(slot)
     }
 
     /// Next slot to be assigned: the number of documents ever inserted, tombstones included.
@@ -407,10 +411,22 @@ impl NamespaceIndex {
     /// Put a document back exactly as its durable record describes it (restart). Records must
     /// come in insertion order; `best` is the slot of the record's `best` match. Nothing is
     /// recomputed: the stored simhash and band keys are reused, and document frequencies are
-    /// replayed from the cluster founders' tokens, so the index ends as it was.
+    /// replayed from the cluster founders' tokens, so the index ends as it was. A record
+    /// written under a larger sketch cap keeps the `sketch_cap` smallest keys of its sketch —
+    /// the sketch its text gets under the current cap — while the document frequencies count
+    /// the sketch as recorded.
     pub fn restore(&mut self, rec: &DocRecord, best: Option<u32>) -> crate::Result<u32> {
-        let slot = u32::try_from(self.docs.len())
-            .map_err(|_| crate::Error::Unavailable("namespace is full".into()))?;
+        let keep_numbers = self.cfg.verify.guard_min_numbers > 0;
+        let capped = rec.sketch.get(..self.cfg.sketch_cap).unwrap_or(&rec.sketch);
+        let slot = self.docs.push(docs::NewDoc {
+            id: &rec.id,
+            time: rec.time,
+            simhash: rec.simhash,
+            exact: rec.exact,
+            alive: rec.alive,
+            sketch: capped,
+            numbers: if keep_numbers { &rec.numbers } else { &[] },
+        })?;
         self.clusters.assign(slot, best);
         if best.is_none() {
             self.token_df.add_document(rec.tokens.iter().copied());
@@ -418,49 +434,25 @@ impl NamespaceIndex {
                 .add_document(rec.sketch.iter().map(|&k| k as u64));
         }
         if rec.alive {
-            self.exact.insert(rec.exact, slot);
+            let docs = &self.docs;
+            self.exact.insert(rec.exact, slot, |s| docs.exact(s));
             self.simhash.insert(rec.simhash, slot);
-            self.lsh.insert(&rec.band_keys, slot);
-            self.by_id.insert(rec.id.as_str().into(), slot);
+            self.lsh.insert(&rec.band_keys, slot, |s| docs.alive(s));
+            self.by_id.insert(id_hash(rec.id.as_bytes()), slot, |s| {
+                id_hash(docs.id_bytes(s).unwrap_or_default())
+            });
             self.live += 1;
         }
-        self.docs.push(DocEntry {
-            id: rec.id.as_str().into(),
-            time: rec.time,
-            simhash: rec.simhash,
-            exact: rec.exact,
-            alive: rec.alive,
-            sketch: if rec.alive {
-                rec.sketch.clone().into_boxed_slice()
-            } else {
-                Box::new([])
-            },
-            numbers: if rec.alive && self.cfg.verify.guard_min_numbers > 0 {
-                rec.numbers.clone().into_boxed_slice()
-            } else {
-                Box::new([])
-            },
-        });
         Ok(slot)
     }
 
     /// Bytes held by each per-document structure (capacities), for memory accounting.
     pub fn memory_breakdown(&self) -> Vec<(&'static str, usize)> {
-        let heap: usize = self
-            .docs
-            .iter()
-            .map(|d| d.id.len() + d.sketch.len() * 4 + d.numbers.len() * 8)
-            .sum();
+        let (columns, records) = self.docs.memory_bytes();
         vec![
-            (
-                "docs",
-                self.docs.capacity() * std::mem::size_of::<DocEntry>(),
-            ),
-            ("sketches+ids", heap),
-            (
-                "by_id",
-                self.by_id.capacity() * (std::mem::size_of::<(Box<str>, u32)>() + 1),
-            ),
+            ("columns", columns),
+            ("ids+sketches", records),
+            ("by_id", self.by_id.memory_bytes()),
             ("exact", self.exact.memory_bytes()),
             ("simhash", self.simhash.memory_bytes()),
             ("lsh", self.lsh.memory_bytes()),
@@ -477,5 +469,92 @@ impl NamespaceIndex {
     /// Bytes of the fixed-size tables (document frequencies).
     pub fn fixed_memory_bytes(&self) -> usize {
         self.token_df.memory_bytes() + self.shingle_df.memory_bytes()
+    }
+}
+
+/// Hash of an id for the id table.
+#[inline]
+fn id_hash(id: &[u8]) -> u64 {
+    bytes_hash(id)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn record(id: &str, sketch: Vec<u32>, alive: bool) -> DocRecord {
+        DocRecord {
+            id: id.into(),
+            time: 5,
+            alive,
+            exact: 77,
+            simhash: 0xabc,
+            band_keys: vec![1 << 40, 2 << 40],
+            sketch,
+            numbers: Vec::new(),
+            tokens: vec![1, 2, 3],
+            best: None,
+            cluster_id: id.into(),
+            source: None,
+            line_keys: Vec::new(),
+            bytes: 10,
+        }
+    }
+
+    #[test]
+    fn restore_keeps_the_smallest_keys_under_the_cap() {
+        let cfg = IndexConfig {
+            sketch_cap: 4,
+            ..IndexConfig::default()
+        };
+        let mut index = NamespaceIndex::new(cfg);
+        let slot = index
+            .restore(&record("a", (10..20).collect(), true), None)
+            .unwrap();
+        let (mut sketch, mut numbers) = (Vec::new(), Vec::new());
+        index.docs.features_into(slot, &mut sketch, &mut numbers);
+        assert_eq!(sketch, vec![10, 11, 12, 13]);
+        assert_eq!(index.slot_of("a"), Some(slot));
+        let dead = index
+            .restore(&record("b", (10..20).collect(), false), None)
+            .unwrap();
+        assert_eq!(index.slot_of("b"), None);
+        assert_eq!(index.id_of(dead), Some("b"));
+        assert_eq!(index.len(), 1);
+    }
+
+    #[test]
+    fn ids_exact_keys_and_deletes_go_through_the_slot_tables() {
+        let mut index = NamespaceIndex::default();
+        let f = Features {
+            exact: 99,
+            shingles: 40,
+            sketch: (0..40).map(|k| k * 1_000_003).collect(),
+            ..Features::default()
+        };
+        for i in 0..100 {
+            let look = index.lookup(&f, 0, None);
+            index.insert(&format!("id-{i}"), &f, 0, &look).unwrap();
+        }
+        assert!(index.insert("id-7", &f, 0, &Lookup::default()).is_err());
+        assert_eq!(index.slot_of("id-42"), Some(42));
+        assert_eq!(index.exact_of(42), Some(99));
+        let look = index.lookup(&f, 0, None);
+        assert_eq!(look.matches[0].0, 0, "the first holder of the exact key");
+        assert_eq!(look.matches[0].1.tier, Tier::Exact);
+        assert!(index.delete("id-0"));
+        assert!(!index.delete("id-0"));
+        assert_eq!(index.slot_of("id-0"), None);
+        assert_eq!(index.slot_of("id-1"), Some(1));
+        assert_eq!(index.exact.get(99, |s| index.docs.exact(s)), None);
+        // Slot 0 held the exact key; no live document holds it now, so the best matches are
+        // verified ones (score below an exact match's).
+        let look = index.lookup(&f, 0, None);
+        assert!(look
+            .matches
+            .iter()
+            .all(|(s, m)| *s != 0 && m.tier != Tier::Exact));
+        assert_eq!(index.expired(0..200, 1).len(), 99);
+        assert_eq!(index.len(), 99);
     }
 }

@@ -34,7 +34,7 @@ impl Default for FeatureConfig {
             shingle_words: shingle::DEFAULT_SHINGLE_WORDS,
             minhash_len: 0,
             sketch_sample: minhash::SKETCH_SAMPLE,
-            sketch_cap: 160,
+            sketch_cap: 80,
         }
     }
 }

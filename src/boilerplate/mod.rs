@@ -208,8 +208,16 @@ impl Stripper {
             feats: &analysis.feats,
             learned: &learned,
         });
-        let mut text = String::new();
-        let mut removed = Vec::new();
+        // Room for the kept blocks and their separators (reflowing only shortens them).
+        let kept: usize = analysis
+            .blocks
+            .iter()
+            .zip(&decisions)
+            .filter(|(_, d)| d.is_none())
+            .map(|(b, _)| b.end - b.start + 1)
+            .sum();
+        let mut text = String::with_capacity(kept);
+        let mut removed = Vec::with_capacity(decisions.iter().filter(|d| d.is_some()).count());
         for (block, decision) in analysis.blocks.iter().zip(decisions) {
             match decision {
                 None => {

@@ -83,6 +83,14 @@ fn lanes_equal(x: u64, v: u8) -> u64 {
     !(((z & LOW) + LOW) | z) & HIGH
 }
 
+/// The space lanes (high bit set) of eight bytes (the white-space lanes where the block has
+/// no other white space than spaces).
+#[inline]
+fn space_lanes(w: &[u8]) -> u64 {
+    let x = w.try_into().map_or(0, u64::from_le_bytes);
+    lanes_equal(x, b' ')
+}
+
 /// The white-space lanes (high bit set) of eight bytes holding only ASCII and two-byte
 /// characters other than those of `0xC2`, so that white space is ASCII white space byte for
 /// byte; `None` for other bytes. A two-byte character split by the window's edge is non-space
@@ -128,14 +136,24 @@ pub fn scan(
 ) -> Counts {
     let lex = lexicon::lexicon();
     let bytes = text.as_bytes();
+    // Byte counts of the whole block (taken again up to the stop in the rare block past the
+    // word limit), and whether white space can be other than spaces.
+    let mut tally = count_bytes(bytes);
+    let only_spaces = !tally.controls && !tally.wide;
     let mut c = Counts::default();
     let mut word_start: Option<usize> = None;
     // Where the word limit stopped the pass.
     let mut stopped: Option<usize> = None;
-    // White-space characters, and weight above one per character.
-    let mut spaces = 0usize;
+    // White-space characters beyond ASCII, and weight above one per character.
+    let mut wide_spaces = 0usize;
     let mut extra = 0u64;
     let mut i = 0;
+    if only_spaces && bytes.len() <= head_end && bytes.len() <= MAX_WORDS {
+        // Spaces are the only white space and no word needs a look-up nor reaches the limit:
+        // words are the non-spaces after a space (or at the start), counted in byte lanes.
+        c.words = space_words(bytes);
+        i = bytes.len();
+    }
     while let Some(&b) = bytes.get(i) {
         // Eight bytes at a step while no word in them can need a stop-word look-up (before
         // the head's end, or past the sample) nor reach the word limit. Only whether a word is
@@ -143,12 +161,19 @@ pub fn scan(
         if b < 0xE0 {
             let before = i;
             while (i + 8 <= head_end || c.words > stop_sample) && c.words + 8 <= MAX_WORDS {
-                let Some(lanes) = bytes.get(i..i + 8).and_then(word_lanes) else {
+                let Some(w) = bytes.get(i..i + 8) else {
                     break;
+                };
+                let lanes = if only_spaces {
+                    space_lanes(w)
+                } else {
+                    match word_lanes(w) {
+                        Some(lanes) => lanes,
+                        None => break,
+                    }
                 };
                 let open = u64::from(word_start.is_none()) << 7;
                 let starts = !lanes & HIGH & ((lanes << 8) | open);
-                spaces += lane_count(lanes);
                 c.words += lane_count(starts);
                 word_start = (lanes >> 63 == 0).then_some(i);
                 i += 8;
@@ -171,7 +196,9 @@ pub fn scan(
             }
         };
         if space {
-            spaces += 1;
+            if b >= 0x80 {
+                wide_spaces += 1;
+            }
             if let Some(start) = word_start.take() {
                 if c.words <= stop_sample && start >= head_end {
                     tail_word(stop_hits, start, i);
@@ -211,17 +238,19 @@ pub fn scan(
             .position(|&b| !PLAIN[usize::from(b)])
             .unwrap_or(bytes.len() - i.min(bytes.len()));
     }
-    let end = stopped.unwrap_or(bytes.len()).min(bytes.len());
     if let (Some(start), None) = (word_start, stopped) {
         if c.words <= stop_sample && start >= head_end {
             tail_word(stop_hits, start, bytes.len());
         }
     }
+    let end = stopped.unwrap_or(bytes.len()).min(bytes.len());
     let seen = &bytes[..end];
-    let (starts, digits, marks) = count_bytes(seen);
-    c.chars = starts - spaces;
-    c.digits = digits;
-    c.marks += marks + two_byte_marks(seen);
+    if stopped.is_some() {
+        tally = count_bytes(seen);
+    }
+    c.chars = tally.starts - tally.spaces - wide_spaces;
+    c.digits = tally.digits;
+    c.marks += tally.marks + two_byte_marks(seen);
     let weight = (c.chars as u64) + extra;
     let mut weight = if weight <= EXACT_WEIGHT {
         weight as f32
@@ -236,22 +265,70 @@ pub fn scan(
     c
 }
 
-/// Character starts (non-continuation bytes), ASCII digits and ASCII sentence marks (`. ! ?`)
-/// of `bytes`, counted in byte lanes.
-fn count_bytes(bytes: &[u8]) -> (usize, usize, usize) {
-    let (mut starts, mut digits, mut marks) = (0usize, 0usize, 0usize);
-    for chunk in bytes.chunks(255) {
-        let (mut s, mut d, mut m) = (0u8, 0u8, 0u8);
+/// Byte counts of a block (see [`count_bytes`]).
+struct Tally {
+    /// Character starts (non-continuation bytes).
+    starts: usize,
+    /// ASCII digits.
+    digits: usize,
+    /// ASCII sentence marks (`. ! ?`).
+    marks: usize,
+    /// ASCII white space (space, `\t` to `\r`).
+    spaces: usize,
+    /// Any byte below 0x20.
+    controls: bool,
+    /// Any lead byte of three or four bytes, or 0xC2 (where non-ASCII white space lives).
+    wide: bool,
+}
+
+/// Words of a text whose only white space is the space: non-space bytes after a space or at
+/// the start, counted in byte lanes (chunks as in [`count_bytes`]).
+fn space_words(bytes: &[u8]) -> usize {
+    let mut words = usize::from(bytes.first().is_some_and(|&b| b != b' '));
+    let (Some(cur), Some(prev)) = (bytes.get(1..), bytes.get(..bytes.len().saturating_sub(1)))
+    else {
+        return words;
+    };
+    for (cur, prev) in cur.chunks(240).zip(prev.chunks(240)) {
+        let mut w = 0u8;
+        for (&c, &p) in cur.iter().zip(prev) {
+            w += u8::from(c != b' ') & u8::from(p == b' ');
+        }
+        words += usize::from(w);
+    }
+    words
+}
+
+/// The [`Tally`] of `bytes`, counted in byte lanes (chunks of 240 = 15 vectors of 16 bytes, so
+/// that no byte is left to a scalar tail but at the end, and a `u8` lane never overflows).
+fn count_bytes(bytes: &[u8]) -> Tally {
+    let mut t = Tally {
+        starts: 0,
+        digits: 0,
+        marks: 0,
+        spaces: 0,
+        controls: false,
+        wide: false,
+    };
+    let (mut controls, mut wide) = (0u8, 0u8);
+    for chunk in bytes.chunks(240) {
+        let (mut s, mut d, mut m, mut sp) = (0u8, 0u8, 0u8, 0u8);
         for &b in chunk {
             s += u8::from((b as i8) >= -0x40);
             d += u8::from(b.wrapping_sub(b'0') < 10);
             m += u8::from(b == b'.') + u8::from(b == b'!') + u8::from(b == b'?');
+            sp += u8::from(b == b' ') + u8::from(b.wrapping_sub(b'\t') < 5);
+            controls |= u8::from(b < 0x20);
+            wide |= u8::from(b >= 0xE0) | u8::from(b == 0xC2);
         }
-        starts += usize::from(s);
-        digits += usize::from(d);
-        marks += usize::from(m);
+        t.starts += usize::from(s);
+        t.digits += usize::from(d);
+        t.marks += usize::from(m);
+        t.spaces += usize::from(sp);
     }
-    (starts, digits, marks)
+    t.controls = controls != 0;
+    t.wide = wide != 0;
+    t
 }
 
 /// The two sentence marks below U+0800: Arabic question mark `؟` (D8 9F) and Urdu full stop `۔`
@@ -369,6 +446,9 @@ mod tests {
                 head_end -= 1;
             }
             proptest::prop_assert_eq!(run(&text, head_end, sample), reference(&text, head_end, sample));
+            // The whole block as head (no word past it): the byte-lane path.
+            let all = text.len();
+            proptest::prop_assert_eq!(run(&text, all, sample), reference(&text, all, sample));
         }
     }
 

@@ -141,23 +141,49 @@ fn prefix_key(folded: &str) -> &str {
     }
 }
 
+/// Unicode properties of the characters below U+0800 (Latin, Greek, Cyrillic, Arabic,
+/// Hebrew), one bit each, computed once from `char`'s own.
+struct LowProps {
+    alphanumeric: [u64; 32],
+    lowercase: [u64; 32],
+}
+
+fn low_props() -> &'static LowProps {
+    static PROPS: OnceLock<LowProps> = OnceLock::new();
+    PROPS.get_or_init(|| {
+        let mut p = LowProps {
+            alphanumeric: [0; 32],
+            lowercase: [0; 32],
+        };
+        for c in (0..0x800u32).filter_map(char::from_u32) {
+            let cp = c as usize;
+            if c.is_alphanumeric() {
+                p.alphanumeric[cp >> 6] |= 1 << (cp & 63);
+            }
+            if c.is_lowercase() {
+                p.lowercase[cp >> 6] |= 1 << (cp & 63);
+            }
+        }
+        p
+    })
+}
+
 /// [`char::is_alphanumeric`], by table below U+0800.
-fn is_alphanumeric(c: char) -> bool {
-    static LOW: OnceLock<[u64; 32]> = OnceLock::new();
-    let cp = c as u32;
+pub(crate) fn is_alphanumeric(c: char) -> bool {
+    let cp = c as usize;
     if cp >= 0x800 {
         return c.is_alphanumeric();
     }
-    let low = LOW.get_or_init(|| {
-        let mut t = [0u64; 32];
-        for cp in 0..0x800u32 {
-            if char::from_u32(cp).is_some_and(char::is_alphanumeric) {
-                t[(cp >> 6) as usize] |= 1 << (cp & 63);
-            }
-        }
-        t
-    });
-    (low[(cp >> 6) as usize] >> (cp & 63)) & 1 != 0
+    (low_props().alphanumeric[cp >> 6] >> (cp & 63)) & 1 != 0
+}
+
+/// [`char::is_lowercase`], by table below U+0800.
+pub(crate) fn is_lowercase(c: char) -> bool {
+    let cp = c as usize;
+    if cp >= 0x800 {
+        return c.is_lowercase();
+    }
+    (low_props().lowercase[cp >> 6] >> (cp & 63)) & 1 != 0
 }
 
 /// The lexicon, loaded once.
@@ -326,11 +352,22 @@ impl Lexicon {
         }
         // "Image 2 of 5": a short block whose words without numbers are a phrase.
         if whole.len() <= 40 && whole.bytes().any(|b| b.is_ascii_digit()) {
-            let words: Vec<&str> = whole
+            // The words joined by single spaces, in a buffer on the stack.
+            let mut buf = [0u8; 40];
+            let mut len = 0;
+            for w in whole
                 .split(' ')
                 .filter(|w| !w.bytes().all(|b| b.is_ascii_digit()))
-                .collect();
-            if let Some(hit) = self.whole_get(&words.join(" ")) {
+            {
+                let sep = usize::from(len > 0);
+                if let Some(dst) = buf.get_mut(len..len + sep + w.len()) {
+                    dst[..sep].fill(b' ');
+                    dst[sep..].copy_from_slice(w.as_bytes());
+                    len += sep + w.len();
+                }
+            }
+            let joined = std::str::from_utf8(&buf[..len]).unwrap_or("");
+            if let Some(hit) = self.whole_get(joined) {
                 return Some(hit);
             }
         }

@@ -16,6 +16,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     tonic_prost_build::configure()
         .build_client(true)
         .build_server(true)
+        // Deterministic order of proto maps (the audit summary's counts), as in summary.json.
+        .btree_map(".neardup.v1")
         .compile_fds(descriptors)?;
     Ok(())
 }

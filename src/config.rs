@@ -21,6 +21,8 @@
 //! max_check_streams = 64
 //! stream_buffer = 32
 //! max_inflight = 8
+//! max_audit_calls = 2
+//! max_audit_documents = 100000
 //!
 //! [engine]
 //! window_days = 0
@@ -102,6 +104,12 @@ pub struct Limits {
     pub stream_buffer: usize,
     /// Engine calls running at once (the bounded blocking pool); further calls wait.
     pub max_inflight: usize,
+    /// Audit calls open at once over the whole server (each holds a scratch index of its
+    /// corpus); refused rather than queued.
+    pub max_audit_calls: usize,
+    /// Documents one Audit call may stream (bounds the memory of its scratch index: roughly
+    /// 5 KB per document).
+    pub max_audit_documents: usize,
 }
 
 impl Default for Limits {
@@ -116,6 +124,8 @@ impl Default for Limits {
             max_check_streams: 64,
             stream_buffer: 32,
             max_inflight: (cores * 2).max(4),
+            max_audit_calls: 2,
+            max_audit_documents: 100_000,
         }
     }
 }
@@ -158,6 +168,8 @@ pub struct RawLimits {
     pub max_check_streams: Option<usize>,
     pub stream_buffer: Option<usize>,
     pub max_inflight: Option<usize>,
+    pub max_audit_calls: Option<usize>,
+    pub max_audit_documents: Option<usize>,
 }
 
 /// Raw [`EngineConfig`].
@@ -217,6 +229,14 @@ impl RawConfig {
             max_inflight: positive(
                 "limits.max_inflight",
                 l.max_inflight.unwrap_or(d.max_inflight),
+            )?,
+            max_audit_calls: positive(
+                "limits.max_audit_calls",
+                l.max_audit_calls.unwrap_or(d.max_audit_calls),
+            )?,
+            max_audit_documents: positive(
+                "limits.max_audit_documents",
+                l.max_audit_documents.unwrap_or(d.max_audit_documents),
             )?,
         };
         if limits.max_document_bytes > limits.max_message_bytes {
@@ -326,6 +346,10 @@ mod tests {
     fn bad_values_name_the_field() {
         let cases: &[(&str, &str)] = &[
             ("[limits]\nmax_inflight = 0\n", "limits.max_inflight"),
+            (
+                "[limits]\nmax_audit_documents = 0\n",
+                "limits.max_audit_documents",
+            ),
             ("listen = \"nowhere\"\n", "listen"),
             (
                 "[limits]\nmax_document_bytes = 10\nmax_message_bytes = 5\n",

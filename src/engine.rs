@@ -21,7 +21,7 @@ use std::sync::Arc;
 use dashmap::DashMap;
 use parking_lot::Mutex;
 
-use crate::boilerplate::{Cleaned, InputFormat, Stripper};
+use crate::boilerplate::{Analysis, Cleaned, InputFormat, Stripper};
 use crate::document::Document;
 use crate::index::{IndexConfig, Match, NamespaceIndex};
 use crate::pipeline::{self, FeatureConfig, Features};
@@ -90,7 +90,9 @@ pub struct NamespaceStats {
 #[derive(Debug, Clone)]
 pub struct Prepared {
     doc: Document,
-    format: InputFormat,
+    analysis: Analysis,
+    /// What the stripper had learned about the document's lines when it was stripped.
+    learned: Vec<Option<u32>>,
     cleaned: Cleaned,
     features: Features,
     /// The namespace's learn count when the document was stripped.
@@ -293,6 +295,17 @@ impl Engine {
         self.namespace(namespace).state.lock().window_days = days;
     }
 
+    /// The features of a clean text. A document stripped to nothing is keyed by its whole
+    /// input instead (see [`pipeline::stripped_exact_hash`]), so that only a byte-for-byte
+    /// reprint of it counts as its duplicate.
+    fn features_of(&self, cleaned: &Cleaned) -> pipeline::Features {
+        let mut features = pipeline::features(&cleaned.text, &self.inner.config.features);
+        if features.shingles == 0 {
+            features.exact = pipeline::stripped_exact_hash(&cleaned.span_base);
+        }
+        features
+    }
+
     /// Strip and featurize a document (step 1 of [`check`](Self::check)); safe to call from
     /// many threads. See the module docs.
     pub fn prepare(&self, namespace: &str, doc: Document, opts: &CheckOptions) -> Result<Prepared> {
@@ -301,13 +314,16 @@ impl Engine {
         }
         let ns = self.namespace(namespace);
         let epoch = ns.state.lock().epoch;
+        let analysis = ns.stripper.analyze(&doc.content, opts.format)?;
+        let learned = ns.stripper.learned(doc.source.as_deref(), &analysis);
         let cleaned = ns
             .stripper
-            .clean(&doc.content, opts.format, doc.source.as_deref())?;
-        let features = pipeline::features(&cleaned.text, &self.inner.config.features);
+            .decide(&analysis, &learned, doc.source.as_deref());
+        let features = self.features_of(&cleaned);
         Ok(Prepared {
             doc,
-            format: opts.format,
+            analysis,
+            learned,
             cleaned,
             features,
             epoch,
@@ -325,7 +341,8 @@ impl Engine {
     ) -> Result<CheckOutcome> {
         let Prepared {
             doc,
-            format,
+            analysis,
+            learned,
             mut cleaned,
             mut features,
             epoch,
@@ -334,15 +351,18 @@ impl Engine {
         let ns = self.namespace(namespace);
         let mut state = ns.state.lock();
         if state.epoch != epoch {
-            // The stripper learned since this document was stripped: strip again so the
-            // verdict equals that of a sequential run.
-            let again = ns
-                .stripper
-                .clean(&doc.content, format, doc.source.as_deref())?;
-            if again.text != cleaned.text {
-                features = pipeline::features(&again.text, &self.inner.config.features);
+            // The stripper learned since this document was stripped. The decision depends on
+            // the learned state only through what is known about the document's own lines:
+            // when that changed, decide again (cheap; the analysis is kept) so the verdict
+            // equals that of a sequential run, and re-featurize only if the text changed.
+            let now = ns.stripper.learned(doc.source.as_deref(), &analysis);
+            if now != learned {
+                let again = ns.stripper.decide(&analysis, &now, doc.source.as_deref());
+                if again.text != cleaned.text {
+                    features = self.features_of(&again);
+                }
+                cleaned = again;
             }
-            cleaned = again;
         }
         let time = doc.published_at.unwrap_or(arrival);
         let days = opts

@@ -22,6 +22,17 @@ pub enum Error {
         /// The size that was sent.
         actual: usize,
     },
+    /// A count limit was hit (documents in one call, calls open at once); sizes in bytes are
+    /// [`Error::TooLarge`].
+    #[error("{what}: over the limit of {limit} ({setting})")]
+    TooMany {
+        /// What was counted, e.g. `documents in one Audit call`.
+        what: &'static str,
+        /// The configured limit.
+        limit: usize,
+        /// The setting that holds the limit, e.g. `limits.max_audit_documents`.
+        setting: &'static str,
+    },
     /// A document id is already taken in the namespace by different content.
     #[error("document id {id:?} already exists in namespace {namespace:?}")]
     AlreadyExists {

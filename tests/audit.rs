@@ -540,3 +540,115 @@ fn bad_inputs_fail_cleanly() {
         .unwrap()
         .contains("bad.warc#record 2"));
 }
+
+/// An HTTP response whose body is given as bytes (any charset).
+fn http_response_bytes(content_type: &str, body: &[u8]) -> Vec<u8> {
+    let mut out = format!(
+        "HTTP/1.1 200 OK\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\n\r\n",
+        body.len()
+    )
+    .into_bytes();
+    out.extend_from_slice(body);
+    out
+}
+
+#[test]
+fn a_warc_of_windows_1256_and_iso_8859_1_pages_decodes_by_the_http_charset() {
+    let http = "application/http; msgtype=response";
+    let arabic = |head: &str| {
+        format!(
+            "<html><head>{head}</head><body><article><p>{}</p></article></body></html>",
+            AR_1.replace('\n', "</p><p>")
+        )
+    };
+    let german = |head: &str| {
+        format!(
+            "<html><head>{head}</head><body><article><p>{}</p></article></body></html>",
+            DE_1.replace('\n', "</p><p>")
+        )
+    };
+    // The same articles in UTF-8 and in a legacy charset that only the HTTP head names (the
+    // Arabic page even declares a wrong one, as template defaults do).
+    let ar_page = arabic("<meta charset=\"windows-1252\">");
+    let de_page = german("");
+    let (ar_1256, _, _) = encoding_rs::WINDOWS_1256.encode(&ar_page);
+    let (de_latin1, _, _) = encoding_rs::WINDOWS_1252.encode(&de_page);
+    assert!(std::str::from_utf8(&ar_1256).is_err() && std::str::from_utf8(&de_latin1).is_err());
+    let records = [
+        warc_record(
+            "response",
+            "a0000000-0000-0000-0000-000000000000",
+            "https://akhbar.example/utf8",
+            http,
+            &http_response_bytes(
+                "text/html; charset=utf-8",
+                arabic("<meta charset=\"utf-8\">").as_bytes(),
+            ),
+        ),
+        warc_record(
+            "response",
+            "a1256000-0000-0000-0000-000000000000",
+            "https://old.akhbar.example/cp1256",
+            http,
+            &http_response_bytes("text/html; charset=windows-1256", &ar_1256),
+        ),
+        warc_record(
+            "response",
+            "d0000000-0000-0000-0000-000000000000",
+            "https://zeitung.example/utf8",
+            http,
+            &http_response_bytes("text/html; charset=UTF-8", german("").as_bytes()),
+        ),
+        warc_record(
+            "response",
+            "d8859100-0000-0000-0000-000000000000",
+            "https://alt.zeitung.example/latin1",
+            http,
+            &http_response_bytes("text/html; charset=ISO-8859-1", &de_latin1),
+        ),
+    ];
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("charsets.warc");
+    std::fs::write(&path, records.concat()).unwrap();
+    let out = dir.path().join("out");
+    audit_into(&out, &[&path], 0);
+    let rows = read_jsonl(&out.join("clusters.jsonl"));
+    let got: Vec<(&str, &str, &str)> = rows
+        .iter()
+        .map(|r| {
+            (
+                r["lang"].as_str().unwrap(),
+                r["verdict"].as_str().unwrap(),
+                r["canonical_id"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    let ar = "<urn:uuid:a0000000-0000-0000-0000-000000000000>";
+    let de = "<urn:uuid:d0000000-0000-0000-0000-000000000000>";
+    assert_eq!(
+        got,
+        [
+            ("ar", "original", ar),
+            ("ar", "exact", ar),
+            ("de", "original", de),
+            ("de", "exact", de),
+        ],
+        "a legacy-charset page is the exact duplicate of its UTF-8 copy"
+    );
+    let s = read_json(&out.join("summary.json"));
+    let snippets: Vec<&str> = s["largest_clusters"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|c| c["members"].as_array().unwrap())
+        .map(|m| m["snippet"].as_str().unwrap())
+        .collect();
+    assert!(
+        snippets.iter().any(|t| t.contains("Brücke")),
+        "{snippets:?}"
+    );
+    assert!(
+        snippets.iter().any(|t| t.contains("مستشفى")),
+        "{snippets:?}"
+    );
+}

@@ -348,6 +348,22 @@ proptest! {
     }
 
     #[test]
+    fn one_pass_features_equal_normalize_then_tokenize(
+        s in "(\\PC|[\n\u{A0}\u{2026}\u{0301}\u{064E}\u{0651}\u{FF21}\u{0E01}-\u{0E0F}\u{4E00}-\u{4E0F}]){0,200}"
+    ) {
+        // `features` hashes tokens while normalizing; it must equal the two-pass definition.
+        let cfg = FeatureConfig::default();
+        prop_assert_eq!(
+            neardup::pipeline::features(&s, &cfg),
+            neardup::pipeline::features_of_normalized(&normalize(&s), &cfg)
+        );
+        prop_assert_eq!(
+            neardup::pipeline::normalize::normalize_with_offsets(&s).text,
+            normalize(&s)
+        );
+    }
+
+    #[test]
     fn features_are_deterministic(s in "\\PC{0,200}") {
         let cfg = FeatureConfig::default();
         prop_assert_eq!(
@@ -355,4 +371,88 @@ proptest! {
             neardup::pipeline::features(&s, &cfg)
         );
     }
+}
+
+/// A document stripped before the stripper learned a chrome line of its source, and committed
+/// after, gets the same clean text and verdict as in a sequential run (the commit decides again
+/// when what is known about the document's own lines changed).
+#[test]
+fn commit_after_learning_equals_a_sequential_run() {
+    let chrome = "Valley Courier staff writers contributed reporting from Harlan County";
+    let story = |n: usize| {
+        format!(
+            "Story {n}: the regional council number {n} approved a budget of {} million for \
+             road repairs in district {n} after a long debate about priorities and costs.\n\
+             {chrome}\n\
+             Officials in district {n} said work would start within {} weeks of the vote.\n",
+            n * 7 + 3,
+            n + 2
+        )
+    };
+    let doc = |id: String, text: String| {
+        let mut d = Document::text(id, text);
+        d.source = Some("example.com".into());
+        d
+    };
+    let opts = CheckOptions::default();
+    let last = story(99);
+
+    // Sequential: five stories first, then the last one.
+    let sequential = Engine::in_memory();
+    for n in 0..5 {
+        sequential
+            .check("s", doc(format!("d{n}"), story(n)), &opts)
+            .unwrap();
+    }
+    let expected = sequential
+        .check("s", doc("last".into(), last.clone()), &opts)
+        .unwrap();
+    assert!(
+        !expected.cleaned.text.contains(chrome),
+        "the learned chrome line is stripped in the sequential run"
+    );
+
+    // The last story prepared before the others are committed, committed after them.
+    let engine = Engine::in_memory();
+    let early = engine
+        .prepare("s", doc("last".into(), last), &opts)
+        .unwrap();
+    assert!(early.cleaned().text.contains(chrome), "nothing learned yet");
+    for n in 0..5 {
+        engine
+            .check("s", doc(format!("d{n}"), story(n)), &opts)
+            .unwrap();
+    }
+    let got = engine.commit("s", early, &opts).unwrap();
+    assert_eq!(got.cleaned, expected.cleaned);
+    assert_eq!(got.duplicate_of, expected.duplicate_of);
+    assert_eq!(got.simhash, expected.simhash);
+}
+
+/// A page that strips to nothing is a duplicate of a byte-for-byte reprint of it, and of
+/// nothing else: two different all-chrome pages never match.
+#[test]
+fn pages_stripped_to_nothing_match_only_their_reprints() {
+    let engine = Engine::in_memory();
+    let opts = CheckOptions::default();
+    let chrome = "Share this article\nRead more\nSubscribe to our newsletter\nBack to top\n";
+    let other = "Share on Facebook\nComments\nSign up for our newsletter\nAll rights reserved\n";
+    let first = engine
+        .check("s", Document::text("a", chrome), &opts)
+        .unwrap();
+    assert!(first.cleaned.text.is_empty(), "the page is all chrome");
+    assert_eq!(first.duplicate_of, None);
+    let different = engine
+        .check("s", Document::text("b", other), &opts)
+        .unwrap();
+    assert!(different.cleaned.text.is_empty());
+    assert_eq!(
+        different.duplicate_of, None,
+        "empty clean texts do not match"
+    );
+    let reprint = engine
+        .check("s", Document::text("c", chrome), &opts)
+        .unwrap();
+    assert_eq!(reprint.duplicate_of.as_deref(), Some("a"));
+    assert_eq!(reprint.matches[0].tier, neardup::index::Tier::Exact);
 }

@@ -16,16 +16,16 @@ use tonic::codec::CompressionEncoding;
 use tonic::transport::Channel;
 use tonic::Code;
 
-/// A server running in this process until dropped or shut down.
-struct TestServer {
-    addr: SocketAddr,
-    metrics: SocketAddr,
+/// A server running in this process until dropped or shut down (also used by `audit_rpc`).
+pub(crate) struct TestServer {
+    pub(crate) addr: SocketAddr,
+    pub(crate) metrics: SocketAddr,
     shutdown: Option<oneshot::Sender<()>>,
     handle: Option<JoinHandle<neardup::Result<()>>>,
 }
 
 impl TestServer {
-    async fn start(config: Config) -> Self {
+    pub(crate) async fn start(config: Config) -> Self {
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let metrics_listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
@@ -47,19 +47,19 @@ impl TestServer {
         }
     }
 
-    async fn default() -> Self {
+    pub(crate) async fn default() -> Self {
         Self::start(Config::default()).await
     }
 
-    fn url(&self) -> String {
+    pub(crate) fn url(&self) -> String {
         format!("http://{}", self.addr)
     }
 
-    async fn client(&self) -> NearDupClient<Channel> {
+    pub(crate) async fn client(&self) -> NearDupClient<Channel> {
         NearDupClient::connect(self.url()).await.unwrap()
     }
 
-    async fn channel(&self) -> Channel {
+    pub(crate) async fn channel(&self) -> Channel {
         Channel::from_shared(self.url())
             .unwrap()
             .connect()
@@ -68,7 +68,7 @@ impl TestServer {
     }
 
     /// Signal shutdown and wait for `run` to return.
-    async fn stop(mut self) -> neardup::Result<()> {
+    pub(crate) async fn stop(mut self) -> neardup::Result<()> {
         let _ = self.shutdown.take().unwrap().send(());
         tokio::time::timeout(Duration::from_secs(20), self.handle.take().unwrap())
             .await
@@ -631,7 +631,7 @@ async fn health_and_reflection_are_reachable() {
     );
 }
 
-async fn http_get(addr: SocketAddr, path: &str) -> String {
+pub(crate) async fn http_get(addr: SocketAddr, path: &str) -> String {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let mut conn = tokio::net::TcpStream::connect(addr).await.unwrap();
     conn.write_all(

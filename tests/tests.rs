@@ -16,3 +16,5 @@ mod service;
 mod durability;
 // `neardup audit`: summary counts, parity with dedup, WARC/folder inputs, report, determinism.
 mod audit;
+// The Audit RPC: parity with `neardup audit`, live namespaces untouched, bad input, limits.
+mod audit_rpc;

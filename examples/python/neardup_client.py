@@ -130,6 +130,27 @@ class NearDupClient:
         """Counters per namespace."""
         return self.stub.Stats(self.pb2.StatsRequest(namespace=namespace), timeout=self.timeout)
 
+    def audit(self, documents: Iterable, *, batch: int = 256, return_clusters: bool = False,
+              top_lines: int = 0, count_invalid: bool = False, timeout: Optional[float] = None):
+        """Audit a corpus on scratch state (the server's namespaces are untouched): stream
+        ``Document``s in batches of ``batch``, get an ``AuditResponse`` (``summary``,
+        ``summary_json`` as ``neardup audit`` writes it, ``clusters`` rows when asked)."""
+        options = self.pb2.AuditOptions(
+            return_clusters=return_clusters, top_lines=top_lines, count_invalid=count_invalid
+        )
+
+        def requests():
+            first, chunk = True, []
+            for doc in documents:
+                chunk.append(doc)
+                if len(chunk) == batch:
+                    yield self.pb2.AuditRequest(options=options if first else None, documents=chunk)
+                    first, chunk = False, []
+            if chunk or first:
+                yield self.pb2.AuditRequest(options=options if first else None, documents=chunk)
+
+        return self.stub.Audit(requests(), timeout=timeout)
+
     def is_duplicate(self, response) -> bool:
         """True when a CheckResponse says duplicate."""
         return response.verdict == self.pb2.VERDICT_DUPLICATE

@@ -82,6 +82,17 @@ pub struct Summary {
     pub largest_clusters: Vec<ClusterView>,
 }
 
+impl Summary {
+    /// `summary.json` exactly as `neardup audit` writes it (pretty-printed); the Audit RPC
+    /// returns the same text.
+    pub fn to_json(&self) -> crate::Result<String> {
+        serde_json::to_string_pretty(self).map_err(|e| crate::Error::Decode {
+            what: "summary",
+            message: e.to_string(),
+        })
+    }
+}
+
 /// One bucket of the cluster-size distribution.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SizeBucket {

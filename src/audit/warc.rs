@@ -4,7 +4,8 @@
 //! Framing is ours (bounded: a header block of at most [`MAX_HEADER_BYTES`], a body of at most
 //! the item limit, larger bodies skipped without buffering); the header block is parsed by the
 //! `warc` crate's parser. Decoding the HTTP message (status, `Transfer-Encoding: chunked`,
-//! `Content-Encoding: gzip|deflate`, `Content-Type`) runs in [`decode`], off the reading thread.
+//! `Content-Encoding: gzip|deflate`, `Content-Type` with its `charset`) runs in [`decode`], off
+//! the reading thread.
 //! Other record types (`warcinfo`, `request`, `metadata`, `revisit`, …) are passed over.
 
 use std::io::{BufReader, Read};
@@ -388,6 +389,45 @@ fn payload_kind(content_type: Option<&str>, payload: &[u8]) -> Option<bool> {
     }
 }
 
+/// The encoding named by a `Content-Type`'s `charset` parameter (e.g. `text/html;
+/// charset=windows-1256`), if it is one the WHATWG Encoding Standard knows.
+fn charset_of(content_type: &str) -> Option<&'static encoding_rs::Encoding> {
+    content_type.split(';').skip(1).find_map(|param| {
+        let (name, value) = param.split_once('=')?;
+        if !name.trim().eq_ignore_ascii_case("charset") {
+            return None;
+        }
+        let label = value.trim().trim_matches(['"', '\'']);
+        encoding_rs::Encoding::for_label(label.as_bytes())
+    })
+}
+
+/// Apply the charset the transport declared to a payload, as the HTML standard orders it: a
+/// BOM first, then the transport's charset, then the page's own `<meta charset>`. The page is
+/// re-encoded as UTF-8 behind a UTF-8 BOM, which the HTML decoder honours before any `<meta>`
+/// (and the text path strips). Left as sent: a payload with a BOM, plain ASCII, a charset that
+/// is UTF-8 or not ASCII-compatible (UTF-16 without a BOM), and bytes that are valid UTF-8
+/// beyond ASCII under a single-byte label (UTF-8 in practice, the decoder's own rule for
+/// `<meta>`). Those cases are left to the decoder's own BOM / `<meta>` / sniffing steps.
+fn apply_charset(payload: Vec<u8>, content_type: Option<&str>) -> Vec<u8> {
+    let Some(enc) = content_type.and_then(charset_of) else {
+        return payload;
+    };
+    if enc == encoding_rs::UTF_8
+        || !enc.is_ascii_compatible()
+        || payload.is_ascii()
+        || encoding_rs::Encoding::for_bom(&payload).is_some()
+        || (enc.is_single_byte() && std::str::from_utf8(&payload).is_ok())
+    {
+        return payload;
+    }
+    let (text, _) = enc.decode_without_bom_handling(&payload);
+    let mut out = Vec::with_capacity(3 + text.len());
+    out.extend_from_slice(b"\xEF\xBB\xBF");
+    out.extend_from_slice(text.as_bytes());
+    out
+}
+
 /// Host of a URI (`https://www.example.com:8080/a` → `www.example.com`).
 pub(crate) fn host_of(uri: &str) -> Option<String> {
     let rest = uri.split_once("://")?.1;
@@ -445,6 +485,7 @@ pub fn decode(meta: WarcMeta, block: Vec<u8>) -> Result<Decoded> {
     if payload.iter().all(u8::is_ascii_whitespace) {
         return Ok(Decoded::Skip("empty payload"));
     }
+    let payload = apply_charset(payload, content_type.as_deref());
     let source = meta.target_uri.as_deref().and_then(host_of);
     Ok(Decoded::Doc(Document {
         id: meta.record_id,
@@ -604,6 +645,59 @@ mod tests {
             );
             assert!(src.next_raw().is_none());
         }
+    }
+
+    #[test]
+    fn the_http_charset_decodes_legacy_pages_and_wins_over_meta() {
+        // Windows-1256 Arabic under a page that wrongly declares windows-1252.
+        let (arabic, _, _) = encoding_rs::WINDOWS_1256.encode("مرحبا بالعالم");
+        let mut body = b"<meta charset=windows-1252><p>".to_vec();
+        body.extend_from_slice(&arabic);
+        body.extend_from_slice(b"</p>");
+        let decoded = |ct: &str, payload: &[u8]| {
+            let mut http = format!("HTTP/1.1 200 OK\r\nContent-Type: {ct}\r\n\r\n").into_bytes();
+            http.extend_from_slice(payload);
+            let meta = WarcMeta {
+                warc_type: "response".into(),
+                record_id: "r".into(),
+                ..Default::default()
+            };
+            match decode(meta, http).unwrap() {
+                Decoded::Doc(d) => d.content,
+                other => panic!("expected a document, got {other:?}"),
+            }
+        };
+        let Content::Html(page) = decoded("text/html; charset=\"Windows-1256\"", &body) else {
+            panic!("html expected");
+        };
+        let text = crate::boilerplate::html::decode(&page);
+        assert!(text.contains("<p>مرحبا بالعالم</p>"), "{text}");
+        // Without the HTTP charset the page's (wrong) declaration is all there is.
+        let Content::Html(page) = decoded("text/html", &body) else {
+            panic!("html expected");
+        };
+        assert!(!crate::boilerplate::html::decode(&page).contains("مرحبا"));
+        // Plain text in ISO-8859-1.
+        let (latin, _, _) = encoding_rs::WINDOWS_1252.encode("Café in Zürich");
+        assert_eq!(
+            decoded("text/plain; charset=iso-8859-1", &latin),
+            Content::Text("Café in Zürich".into())
+        );
+        // Left alone: UTF-8 bytes under a legacy label, unknown labels, ASCII.
+        let utf8 = "<p>Café</p>".as_bytes();
+        assert_eq!(
+            decoded("text/html; charset=iso-8859-1", utf8),
+            Content::Html(utf8.to_vec())
+        );
+        assert_eq!(
+            decoded("text/html; charset=no-such-thing", &body),
+            Content::Html(body.clone())
+        );
+        assert_eq!(
+            charset_of("text/html;charset=utf-8"),
+            Some(encoding_rs::UTF_8)
+        );
+        assert_eq!(charset_of("text/html; format=x"), None);
     }
 
     #[test]

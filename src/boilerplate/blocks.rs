@@ -1,6 +1,8 @@
 //! Blocks: the units the classifier keeps or strips. Text input gives one block per non-blank
 //! line; HTML input gives one block per block-level element (see [`super::html`]), with DOM hints.
 
+use super::lexicon::{is_alphanumeric, is_lowercase};
+
 /// What the DOM says about a block (HTML mode only).
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct DomHints {
@@ -65,8 +67,10 @@ impl Block {
 /// stops mid-sentence and is followed by a line starting in lower case is one block with it,
 /// even across one blank line (see [`continues`]).
 pub fn text_blocks(text: &str) -> Vec<Block> {
-    let mut blocks: Vec<Block> = Vec::new();
     let bytes = text.as_bytes();
+    // At most one block per line.
+    let mut blocks: Vec<Block> =
+        Vec::with_capacity(memchr::memchr2_iter(b'\n', b'\r', bytes).count() + 1);
     let mut line_start = 0;
     loop {
         // The next line ending (`memchr2` scans the line in SIMD steps).
@@ -105,14 +109,14 @@ pub fn continues(prev: &str, next: &str) -> bool {
     let Some(last) = prev.chars().next_back() else {
         return false;
     };
-    let open_end = last.is_alphanumeric() || matches!(last, ',' | '-' | '\u{2013}' | '(');
+    let open_end = is_alphanumeric(last) || matches!(last, ',' | '-' | '\u{2013}' | '(');
+    if !open_end || prev.len() < 30 {
+        return false;
+    }
     let first = next
         .chars()
         .find(|c| !matches!(c, '(' | '"' | '\'' | '\u{201c}' | '\u{2018}'));
-    open_end
-        && first.is_some_and(char::is_lowercase)
-        && prev.len() >= 30
-        && prev.split_whitespace().nth(4).is_some()
+    first.is_some_and(is_lowercase) && prev.split_whitespace().nth(4).is_some()
 }
 
 fn push_trimmed(text: &str, start: usize, end: usize, out: &mut Vec<Block>) {

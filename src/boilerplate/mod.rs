@@ -9,6 +9,7 @@
 //! | HTML bytes → charset → tokens → blocks with DOM hints | [`html`] |
 //! | phrase lexicon and stop words, as data files | [`lexicon`] |
 //! | features → prose classes → main run → keep/strip with kind and reason | [`rules`] |
+//! | a block's word, character and mark counts in one byte pass (for the features) | [`scan`] |
 //! | lines recurring across a source's stories → learned chrome | [`frequency`] |
 //!
 //! Offsets of removed spans are byte offsets into the input text (text mode) or into the decoded
@@ -21,6 +22,7 @@ pub mod frequency;
 pub mod html;
 pub mod lexicon;
 pub mod rules;
+pub mod scan;
 
 use crate::document::Content;
 use crate::Result;
@@ -87,6 +89,16 @@ pub struct Stripper {
     freq: LineFrequency,
 }
 
+/// A document's blocks and their features: everything [`Stripper::decide`] needs besides what
+/// was learned. See [`Stripper::analyze`].
+#[derive(Debug, Clone)]
+pub struct Analysis {
+    base: String,
+    blocks: Vec<blocks::Block>,
+    feats: Vec<rules::Features>,
+    line_keys: Vec<u64>,
+}
+
 /// The text the blocks point into and the blocks, for either input kind.
 struct Prepared {
     base: String,
@@ -125,6 +137,15 @@ impl Stripper {
         format: InputFormat,
         source: Option<&str>,
     ) -> Result<Cleaned> {
+        let analysis = self.analyze(content, format)?;
+        let learned = self.learned(source, &analysis);
+        Ok(self.decide(&analysis, &learned, source))
+    }
+
+    /// The part of [`clean`](Self::clean) that does not depend on what the stripper has
+    /// learned (blocks and their features): the costly part, done once per document even when
+    /// the decision is taken again later (see [`decide`](Self::decide)).
+    pub fn analyze(&self, content: &Content, format: InputFormat) -> Result<Analysis> {
         let len = match content {
             Content::Text(t) => t.len(),
             Content::Html(h) => h.len(),
@@ -148,10 +169,32 @@ impl Stripper {
             .zip(&feats)
             .map(|(b, f)| key_of(&f.folded, b.end - b.start))
             .collect();
-        let learned: Vec<Option<String>> = self
-            .freq
-            .lookup(source, &line_keys)
-            .into_iter()
+        Ok(Analysis {
+            base: prepared.base,
+            blocks: prepared.blocks,
+            feats,
+            line_keys,
+        })
+    }
+
+    /// What the stripper has learned about the analysed document's lines now: for each block,
+    /// the number of earlier stories of `source` it was seen in, when that makes it chrome.
+    /// The decision depends on the learned state only through this.
+    pub fn learned(&self, source: Option<&str>, analysis: &Analysis) -> Vec<Option<u32>> {
+        self.freq.lookup(source, &analysis.line_keys)
+    }
+
+    /// Keep or strip each block of an analysed document given what was learned (see
+    /// [`learned`](Self::learned)): cheap, and equal to [`clean`](Self::clean) when `learned`
+    /// is current.
+    pub fn decide(
+        &self,
+        analysis: &Analysis,
+        learned: &[Option<u32>],
+        source: Option<&str>,
+    ) -> Cleaned {
+        let learned: Vec<Option<String>> = learned
+            .iter()
             .map(|n| {
                 n.map(|n| match source {
                     Some(s) => format!("line seen in {n} earlier stories of {s}"),
@@ -160,20 +203,28 @@ impl Stripper {
             })
             .collect();
         let decisions = rules::classify(&rules::Input {
-            base: &prepared.base,
-            blocks: &prepared.blocks,
-            feats: &feats,
+            base: &analysis.base,
+            blocks: &analysis.blocks,
+            feats: &analysis.feats,
             learned: &learned,
         });
-        let mut text = String::new();
-        let mut removed = Vec::new();
-        for (block, decision) in prepared.blocks.iter().zip(decisions) {
+        // Room for the kept blocks and their separators (reflowing only shortens them).
+        let kept: usize = analysis
+            .blocks
+            .iter()
+            .zip(&decisions)
+            .filter(|(_, d)| d.is_none())
+            .map(|(b, _)| b.end - b.start + 1)
+            .sum();
+        let mut text = String::with_capacity(kept);
+        let mut removed = Vec::with_capacity(decisions.iter().filter(|d| d.is_some()).count());
+        for (block, decision) in analysis.blocks.iter().zip(decisions) {
             match decision {
                 None => {
                     if !text.is_empty() {
                         text.push('\n');
                     }
-                    push_reflowed(&mut text, block.text(&prepared.base));
+                    push_reflowed(&mut text, block.text(&analysis.base));
                 }
                 Some(strip) => removed.push(RemovedSpan {
                     start: block.start,
@@ -183,12 +234,12 @@ impl Stripper {
                 }),
             }
         }
-        Ok(Cleaned {
+        Cleaned {
             text,
             removed,
-            line_keys,
-            span_base: prepared.base,
-        })
+            line_keys: analysis.line_keys.clone(),
+            span_base: analysis.base.clone(),
+        }
     }
 
     /// Record the blocks of a document that joined `story` (its duplicate cluster), so that lines

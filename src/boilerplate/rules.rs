@@ -22,6 +22,7 @@ use std::collections::HashSet;
 
 use super::blocks::Block;
 use super::lexicon::{self, fold, Hit, Mode};
+use super::scan;
 
 /// Prose class of a block.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -77,9 +78,7 @@ pub struct Features {
     pub handle_like: bool,
 }
 
-const SENTENCE_END: &[char] = &[
-    '.', '!', '?', '。', '！', '？', '؟', '۔', '।', '॥', '။', '።', '…', '．',
-];
+use super::scan::{add_mask, SENTENCE_END};
 const CLOSERS: &[char] = &[
     '"', '\'', '”', '’', '»', ')', ']', '」', '』', '）', '›', '*',
 ];
@@ -98,27 +97,10 @@ const END_KINDS: &[&str] = &[
 /// Longest block, in bytes, that a prefix or contained phrase may mark (longer blocks are prose
 /// that happens to start with the phrase).
 const MAX_PHRASE_BLOCK: usize = 220;
-/// Length statistics look at no more than this many words of a block.
-const MAX_WORDS: usize = 4000;
 /// Stop-word statistics look at no more than this many words of a block.
 const STOP_SAMPLE: usize = 64;
 /// Characters of no-space scripts looked up as per-character stop words, at most.
-const CJK_SAMPLE: usize = 600;
-
-fn script_weight(c: char) -> f32 {
-    match c as u32 {
-        0x4E00..=0x9FFF | 0x3400..=0x4DBF | 0xF900..=0xFAFF | 0x20000..=0x2FA1F => 3.0,
-        0x3040..=0x30FF | 0x31F0..=0x31FF => 2.0,
-        0xAC00..=0xD7AF => 2.0,
-        _ => 1.0,
-    }
-}
-
-fn is_nospace(c: char) -> bool {
-    matches!(c as u32,
-        0x4E00..=0x9FFF | 0x3400..=0x4DBF | 0xF900..=0xFAFF | 0x20000..=0x2FA1F
-        | 0x3040..=0x30FF | 0x31F0..=0x31FF)
-}
+const CJK_SAMPLE: usize = super::scan::CJK_SAMPLE;
 
 /// Compute the features of one block.
 pub fn features(text: &str) -> Features {
@@ -127,71 +109,22 @@ pub fn features(text: &str) -> Features {
     // Folded prefix for phrase lookup.
     let head_end = floor_boundary(text, 420);
     f.folded = fold(&text[..head_end]);
-    let mut digits = 0usize;
-    let mut weight = 0f32;
     let mut tok = String::new();
-    // One pass over the characters: words are runs of non-whitespace (as `split_whitespace`),
-    // and the character statistics are taken on the way.
-    let mut word_start: Option<usize> = None;
-    let mut stopped = false;
-    let bytes = text.as_bytes();
-    let mut next = 0;
-    while next < bytes.len() {
-        let pos = next;
-        // ASCII bytes are taken as they are; other characters are decoded.
-        let c = match bytes[pos] {
-            b if b.is_ascii() => char::from(b),
-            _ => match text.get(pos..).and_then(|rest| rest.chars().next()) {
-                Some(c) => c,
-                None => break,
-            },
-        };
-        next = pos + c.len_utf8();
-        let space = if c.is_ascii() {
-            matches!(c, ' ' | '\t'..='\r')
-        } else {
-            c.is_whitespace()
-        };
-        if space {
-            if let Some(start) = word_start.take() {
-                stop_word(&mut f, &mut tok, text, start, pos, head_end);
-            }
-            continue;
-        }
-        if word_start.is_none() {
-            if f.words >= MAX_WORDS {
-                // Extrapolate length from the bytes not looked at.
-                weight *= text.len() as f32 / pos.max(1) as f32;
-                stopped = true;
-                break;
-            }
-            f.words += 1;
-            word_start = Some(pos);
-        }
-        f.chars += 1;
-        if c.is_ascii() {
-            weight += 1.0;
-            if c.is_ascii_digit() {
-                digits += 1;
-            } else if matches!(c, '.' | '!' | '?') {
-                f.sentence_marks += 1;
-            }
-            continue;
-        }
-        weight += script_weight(c);
-        if SENTENCE_END.contains(&c) {
-            f.sentence_marks += 1;
-        }
-        if is_nospace(c) {
-            f.cjk_chars += 1;
-            if f.cjk_chars <= CJK_SAMPLE {
-                add_mask(&mut f.stop_hits, lex.char_stop_mask(c));
-            }
-        }
-    }
-    if let (Some(start), false) = (word_start, stopped) {
-        stop_word(&mut f, &mut tok, text, start, text.len(), head_end);
-    }
+    // Words are runs of non-whitespace (as `split_whitespace`); words past the folded head are
+    // folded one by one for the stop-word statistics.
+    let counts = scan::scan(
+        text,
+        head_end,
+        STOP_SAMPLE,
+        &mut f.stop_hits,
+        |hits, start, end| stop_word(hits, &mut tok, text.get(start..end).unwrap_or("")),
+    );
+    f.words = counts.words;
+    f.chars = counts.chars;
+    f.cjk_chars = counts.cjk_chars;
+    f.sentence_marks = counts.marks;
+    let digits = counts.digits;
+    let weight = counts.weight;
     // The first words of the folded head (`split(' ')` without a `memchr` call per short word).
     let mut rest = f.folded.as_str();
     for _ in 0..STOP_SAMPLE {
@@ -199,7 +132,7 @@ pub fn features(text: &str) -> Features {
             Some(p) => (rest.get(..p).unwrap_or(""), rest.get(p + 1..)),
             None => (rest, None),
         };
-        let t = t.trim_matches(|c: char| !lexicon::is_wordish(c));
+        let t = lexicon::trim_marks(t);
         if !t.is_empty() {
             let m = lex.stop_mask(t);
             add_mask(&mut f.stop_hits, m & !lex.char_langs);
@@ -243,45 +176,21 @@ pub fn features(text: &str) -> Features {
     f
 }
 
-fn add_mask(hits: &mut [u32], mut m: u32) {
-    while m != 0 {
-        let bit = m.trailing_zeros() as usize;
-        if let Some(h) = hits.get_mut(bit) {
-            *h += 1;
-        }
-        m &= m - 1;
-    }
-}
-
-/// Stop-word lookup of the word `text[start..end]` (word number `f.words - 1`). Density is
-/// estimated on the first words of long blocks; words inside the folded head (`..head_end`) are
-/// looked up from the folded head instead, without folding them again.
-fn stop_word(
-    f: &mut Features,
-    tok: &mut String,
-    text: &str,
-    start: usize,
-    end: usize,
-    head_end: usize,
-) {
-    if f.words > STOP_SAMPLE || start < head_end {
-        return;
-    }
-    let Some(raw) = text.get(start..end) else {
-        return;
-    };
+/// Stop-word lookup of one word past the folded head (density is estimated on the first words
+/// of long blocks; words inside the head are looked up from the folded head instead).
+fn stop_word(hits: &mut [u32; lexicon::MAX_LANGS], tok: &mut String, raw: &str) {
     tok.clear();
     fold_token(raw, tok);
     if !tok.is_empty() {
         let lex = lexicon::lexicon();
         let m = lex.stop_mask(tok);
-        add_mask(&mut f.stop_hits, m & !lex.char_langs);
+        add_mask(hits, m & !lex.char_langs);
     }
 }
 
 /// Fold one token for stop-word lookup: trim punctuation, lower case, Arabic variants unified.
 fn fold_token(raw: &str, out: &mut String) {
-    let t = raw.trim_matches(|c: char| !lexicon::is_wordish(c));
+    let t = lexicon::trim_marks(raw);
     if t.is_empty() || t.len() > 40 {
         return;
     }
@@ -380,6 +289,8 @@ pub fn classify(input: &Input<'_>) -> Vec<Option<Strip>> {
             i += 1;
         }
     }
+    end = trailing_list(input, &classes, &end_marker, end);
+    end = announced(input, &classes, &end_marker, container, end);
     let title = find_title(feats, &classes, start);
     for i in 0..n {
         if i < start {
@@ -526,6 +437,105 @@ fn article_container(
         .filter(|(_, (w, _, n))| *w >= 0.75 * total && *n >= min_blocks)
         .max_by_key(|(_, (_, depth, _))| *depth)
         .map(|(id, _)| id)
+}
+
+/// How a block starts: with a number and a list delimiter (`1.`, `2)`, `3 -`), with a bullet
+/// (`*`, `•`, `·`, `▪`, `-`, `–`) and a space, or neither.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum ListMark {
+    Numbered,
+    Bullet,
+    None,
+}
+
+fn list_mark(text: &str) -> ListMark {
+    let t = text.trim_start();
+    let digits = t.bytes().take_while(u8::is_ascii_digit).count();
+    if (1..=3).contains(&digits) {
+        let rest = t[digits..].trim_start_matches(' ');
+        let delimited = rest.starts_with(['.', ')', '-', '–'])
+            && rest[rest.chars().next().map_or(0, char::len_utf8)..].starts_with(' ');
+        return if delimited {
+            ListMark::Numbered
+        } else {
+            ListMark::None
+        };
+    }
+    match t.chars().next() {
+        Some('*' | '•' | '·' | '▪' | '-' | '–') if t.chars().nth(1) == Some(' ') => {
+            ListMark::Bullet
+        }
+        _ => ListMark::None,
+    }
+}
+
+/// Most unmarked blocks (sub-headings of a list: "Free apps") between two list items.
+const LIST_HEADINGS: usize = 2;
+
+/// A numbered list right after the main run's last paragraph is the article's (a ranking, a
+/// programme, the steps of a procedure): its items are short, so the run's prose clusters stop
+/// before it. Extends `end` over the blocks that follow it while they are list items (numbered or
+/// bulleted) or short sub-headings followed by one; the list must hold at least two numbered
+/// items, and an end-of-article marker or a chrome block stops it. Numbers in text-mode input are
+/// the page's own (HTML `<ol>` numbers are not text), so navigation and link lists, which carry
+/// no such numbers, are not taken.
+fn trailing_list(input: &Input<'_>, classes: &[Class], end_marker: &[bool], end: usize) -> usize {
+    let n = classes.len().min(input.blocks.len());
+    let mut last = end;
+    let mut numbered = 0usize;
+    let mut headings = 0usize;
+    let mut i = end + 1;
+    while i < n && !end_marker[i] && classes[i] != Class::Bad {
+        match list_mark(input.blocks[i].text(input.base)) {
+            ListMark::None => {
+                headings += 1;
+                if headings > LIST_HEADINGS || classes[i] == Class::Good {
+                    break;
+                }
+            }
+            mark => {
+                numbered += usize::from(mark == ListMark::Numbered);
+                headings = 0;
+                last = i;
+            }
+        }
+        i += 1;
+    }
+    if numbered >= 2 {
+        last
+    } else {
+        end
+    }
+}
+
+/// The main run's last paragraph ends with a colon: it announces what follows (a poem, a
+/// statement, the items of a list), whose short lines the run's prose clusters do not take.
+/// Extends `end` over the blocks that follow until an end-of-article marker, a chrome block or
+/// (HTML) a block outside the element holding the article.
+fn announced(
+    input: &Input<'_>,
+    classes: &[Class],
+    end_marker: &[bool],
+    container: Option<u32>,
+    end: usize,
+) -> usize {
+    let n = classes.len().min(input.blocks.len());
+    let colon = input
+        .blocks
+        .get(end)
+        .is_some_and(|b| b.text(input.base).trim_end().ends_with([':', '：']));
+    if !colon {
+        return end;
+    }
+    let mut last = end;
+    while last + 1 < n
+        && !end_marker[last + 1]
+        && classes[last + 1] != Class::Bad
+        && container.is_none_or(|id| in_container(&input.blocks[last + 1], id))
+    {
+        last += 1;
+    }
+    last
 }
 
 /// Strip decision for a block outside the main run.
@@ -992,5 +1002,54 @@ mod tests {
         assert!(out[4].is_none() && out[5].is_none());
         assert_eq!(out[6].as_ref().unwrap().kind, "related-header");
         assert!(out[7].is_some());
+    }
+
+    #[test]
+    fn lines_announced_by_a_colon_are_the_articles() {
+        let intro = "The column prints a poem every week, and this week the poet sent one about the long summer nights in the old town by the sea, which reads:";
+        let text = format!(
+            "Summer nights\n{intro}\nThe sea is calm tonight\nThe lamps are lit along the bay\nAnd no one sleeps\nLeave a comment\nRecent posts\nAnother headline\n"
+        );
+        let out = run(&text);
+        for (i, o) in out.iter().enumerate().take(5).skip(1) {
+            assert!(o.is_none(), "block {i} is announced by the colon: {o:?}");
+        }
+        assert!(out[5].is_some(), "chrome after it goes");
+        // Without the colon the short lines are not the article's.
+        let text = text.replace("reads:", "reads well.");
+        let out = run(&text);
+        assert!(out[2].is_some() && out[3].is_some());
+    }
+
+    #[test]
+    fn list_marks() {
+        assert_eq!(list_mark("1. Agar.io"), ListMark::Numbered);
+        assert_eq!(list_mark("12 - تطبيق «فيسبوك»"), ListMark::Numbered);
+        assert_eq!(list_mark("3) Third"), ListMark::Numbered);
+        assert_eq!(list_mark("* التطبيقات المجانية"), ListMark::Bullet);
+        assert_eq!(list_mark("• item"), ListMark::Bullet);
+        assert_eq!(list_mark("2015 was a year"), ListMark::None);
+        assert_eq!(list_mark("3.5 million people"), ListMark::None);
+        assert_eq!(list_mark("*emphasis*"), ListMark::None);
+    }
+
+    #[test]
+    fn a_numbered_list_after_the_last_paragraph_is_the_articles() {
+        let intro = "Here are the most downloaded apps of the past week in both stores, ranked by the figures the analytics company published on Monday for all countries.";
+        let text = format!(
+            "Most downloaded apps\n{intro}\n* Free apps\n1. Agar.io game\n2. Facebook Messenger app\n3. Facebook app\nPaid apps\n1. Minecraft Pocket Edition\n2. Goat Simulator\nLeave a comment\nRecent posts\n"
+        );
+        let out = run(&text);
+        for (i, o) in out.iter().enumerate().take(9).skip(1) {
+            assert!(o.is_none(), "block {i} is the article's list: {o:?}");
+        }
+        assert!(
+            out[9].is_some() && out[10].is_some(),
+            "chrome after the list goes"
+        );
+        // Bullets alone (a menu) do not extend the article.
+        let text = format!("Title here\n{intro}\n* Home\n* World\n* Sports\n");
+        let out = run(&text);
+        assert!(out[2].is_some() && out[3].is_some() && out[4].is_some());
     }
 }

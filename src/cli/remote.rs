@@ -1,8 +1,12 @@
-//! The client side of `--remote URL` for `neardup dedup` and `neardup clean`: the same input and
-//! output contracts as the local commands, with a `neardup serve` doing the work.
+//! The client side of `--remote URL` for `neardup dedup`, `neardup clean` and `neardup audit`:
+//! the same input and output contracts as the local commands, with a `neardup serve` doing the
+//! work.
 //!
 //! `dedup` streams every line over one CheckStream call (bounded: at most [`STREAM_WINDOW`]
-//! requests in flight), so verdicts come back in input order at the server's pace.
+//! requests in flight), so verdicts come back in input order at the server's pace. `audit`
+//! reads and decodes its inputs here, on a thread of its own, and streams the documents over
+//! one Audit call in batches ([`AUDIT_BATCH_DOCS`], about [`AUDIT_BATCH_BYTES`]), at most
+//! [`AUDIT_WINDOW`] batches ahead of the server.
 
 use std::collections::VecDeque;
 use std::io::{BufRead, Write};
@@ -13,6 +17,8 @@ use tokio_stream::wrappers::ReceiverStream;
 use tonic::codec::CompressionEncoding;
 use tonic::transport::{Channel, Endpoint};
 
+use crate::audit::source::{Decoded, DocumentSource, Raw};
+use crate::audit::{AuditConfig, Progress, Summary};
 use crate::boilerplate::{Cleaned, InputFormat};
 use crate::document::{Content, Document};
 use crate::engine::CheckOutcome;
@@ -94,6 +100,162 @@ pub fn clean_remote(
             .map_err(|s| remote_error(url, s))?;
         Ok(convert::cleaned_from_proto(response.into_inner()))
     })
+}
+
+/// Documents per Audit message sent by `audit --remote`, at most.
+pub const AUDIT_BATCH_DOCS: usize = 256;
+/// Body bytes per Audit message sent by `audit --remote`, about (a larger document goes alone;
+/// the server's `max_message_bytes` is 4 MiB by default).
+pub const AUDIT_BATCH_BYTES: usize = 1 << 20;
+/// Audit messages read ahead of the server.
+pub const AUDIT_WINDOW: usize = 4;
+
+/// What `neardup audit --remote` gets back.
+#[derive(Debug)]
+pub struct RemoteAudit {
+    /// The server's summary, with the items that failed or were skipped while reading here
+    /// added to `errors`, `error_samples` and `skipped`.
+    pub summary: Summary,
+    /// The `clusters.jsonl` lines, when asked for.
+    pub rows: Vec<convert::AuditLine>,
+}
+
+/// Items the reader did not send: skipped (not documents) or failed to decode.
+#[derive(Debug, Default)]
+struct Unsent {
+    skipped: std::collections::BTreeMap<String, u64>,
+    errors: u64,
+    samples: Vec<String>,
+}
+
+/// `neardup audit --remote URL`: read and decode `sources` here, audit the documents on the
+/// server at `url` (its Audit RPC: scratch state, its namespaces untouched), with one row per
+/// document when `rows`. `on_progress` is called from the reading thread after each batch.
+pub fn audit_remote(
+    url: &str,
+    sources: Vec<Box<dyn DocumentSource>>,
+    rows: bool,
+    mut on_progress: Box<dyn FnMut(&Progress) + Send>,
+) -> Result<RemoteAudit> {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    let (tx, rx) = mpsc::channel::<proto::AuditRequest>(AUDIT_WINDOW);
+    let options = proto::AuditOptions {
+        return_clusters: rows,
+        // As the local audit: a refused document is counted, the audit goes on.
+        count_invalid: true,
+        ..Default::default()
+    };
+    let reader =
+        std::thread::spawn(move || read_for_audit(sources, options, &tx, &mut *on_progress));
+    let answer = runtime.block_on(async move {
+        let mut client = connect(url).await?;
+        client
+            .audit(ReceiverStream::new(rx))
+            .await
+            .map(tonic::Response::into_inner)
+            .map_err(|s| remote_error(url, s))
+    });
+    // The request stream is gone by now (sent or dropped), so the reader ends.
+    let unsent = reader
+        .join()
+        .map_err(|_| Error::Unavailable("the input reading thread failed".into()))?;
+    let proto::AuditResponse {
+        summary: _,
+        summary_json,
+        clusters,
+    } = answer?;
+    let mut summary: Summary = serde_json::from_str(&summary_json).map_err(|e| Error::Decode {
+        what: "summary_json from the server",
+        message: e.to_string(),
+    })?;
+    for (reason, n) in unsent.skipped {
+        *summary.skipped.entry(reason).or_default() += n;
+    }
+    summary.errors += unsent.errors;
+    let keep = AuditConfig::default().error_samples;
+    for sample in unsent.samples {
+        if summary.error_samples.len() < keep {
+            summary.error_samples.push(sample);
+        }
+    }
+    Ok(RemoteAudit {
+        summary,
+        rows: clusters
+            .into_iter()
+            .map(convert::audit_line_from_proto)
+            .collect(),
+    })
+}
+
+/// Frame and decode every source in order, sending the documents in batches; returns what was
+/// not sent. Stops early when the request stream is closed (the call ended).
+fn read_for_audit(
+    mut sources: Vec<Box<dyn DocumentSource>>,
+    options: proto::AuditOptions,
+    tx: &mpsc::Sender<proto::AuditRequest>,
+    on_progress: &mut (dyn FnMut(&Progress) + Send),
+) -> Unsent {
+    let keep = AuditConfig::default().error_samples;
+    let mut unsent = Unsent::default();
+    let mut progress = Progress {
+        documents: 0,
+        items: 0,
+        bytes_read: 0,
+        total_bytes: sources.iter().map(|s| s.total_bytes()).sum::<Option<u64>>(),
+    };
+    let mut options = Some(options);
+    let mut batch: Vec<proto::Document> = Vec::new();
+    let mut batch_bytes = 0usize;
+    let mut finished_bytes = 0u64;
+    let send = |batch: &mut Vec<proto::Document>, options: &mut Option<proto::AuditOptions>| {
+        let request = proto::AuditRequest {
+            options: options.take(),
+            documents: std::mem::take(batch),
+        };
+        tx.blocking_send(request).is_ok()
+    };
+    for source in sources.iter_mut() {
+        while let Some(item) = source.next_raw() {
+            progress.items += 1;
+            match item.and_then(Raw::decode) {
+                Ok(Decoded::Doc(doc)) => {
+                    progress.documents += 1;
+                    let size = doc.content_len() + doc.id.len();
+                    if !batch.is_empty()
+                        && (batch.len() >= AUDIT_BATCH_DOCS
+                            || batch_bytes + size > AUDIT_BATCH_BYTES)
+                    {
+                        if !send(&mut batch, &mut options) {
+                            return unsent;
+                        }
+                        batch_bytes = 0;
+                        progress.bytes_read = finished_bytes + source.bytes_read();
+                        on_progress(&progress);
+                    }
+                    batch_bytes += size;
+                    batch.push(convert::document_to_proto(doc));
+                }
+                Ok(Decoded::Skip(reason)) => {
+                    *unsent.skipped.entry(reason.to_string()).or_default() += 1;
+                }
+                Err(e) => {
+                    unsent.errors += 1;
+                    if unsent.samples.len() < keep {
+                        unsent.samples.push(e.to_string());
+                    }
+                }
+            }
+        }
+        finished_bytes += source.bytes_read();
+    }
+    if !batch.is_empty() || options.is_some() {
+        send(&mut batch, &mut options);
+    }
+    progress.bytes_read = finished_bytes;
+    on_progress(&progress);
+    unsent
 }
 
 /// Connect to `url` (`http://host:port` or `host:port`).

@@ -176,17 +176,15 @@ impl NamespaceIndex {
     pub fn lookup(&self, f: &Features, time: i64, window_secs: Option<i64>) -> Lookup {
         let simhash = f.simhash(&self.token_df);
         let mut cands: Vec<(u32, Tier, u32)> = Vec::new();
-        if f.shingles == 0 {
-            // No text left: nothing to be a copy of. Empty clean
-            // texts must never match each other.
-            return Lookup {
-                simhash,
-                ..Lookup::default()
-            };
-        }
         let docs = &self.docs;
         if let Some(s) = self.exact.get(f.exact, |s| docs.exact(s)) {
             cands.push((s, Tier::Exact, 0));
+        }
+        if f.shingles == 0 {
+            // No text left: two pages that strip to nothing are not copies of each other unless
+            // their whole input is the same (the engine keys such a document by its input,
+            // see `pipeline::stripped_exact_hash`); no near-duplicate tier applies.
+            return self.verify_candidates(f, simhash, cands, Vec::new(), time, window_secs);
         }
         let mut near = Vec::new();
         self.simhash.query(
@@ -228,9 +226,28 @@ impl NamespaceIndex {
                 cands.push((s, Tier::Lsh, u32::MAX));
             }
         }
+        self.verify_candidates(f, simhash, cands, keys, time, window_secs)
+    }
+
+    /// Verify the candidates of [`lookup`](Self::lookup) and rank the accepted ones.
+    fn verify_candidates(
+        &self,
+        f: &Features,
+        simhash: u64,
+        cands: Vec<(u32, Tier, u32)>,
+        keys: Vec<u64>,
+        time: i64,
+        window_secs: Option<i64>,
+    ) -> Lookup {
+        let vcfg = &self.cfg.verify;
+        let common = |k: u32| {
+            vcfg.common_clusters > 0 && self.shingle_df.df(k as u64) >= vcfg.common_clusters
+        };
         let candidates = cands.len();
         let mut matches: Vec<(u32, Match, f32)> = Vec::new();
+        let docs = &self.docs;
         let (mut sketch, mut numbers) = (Vec::new(), Vec::new());
+        let (mut first_sketch, mut first_numbers) = (Vec::new(), Vec::new());
         for (slot, tier, d) in cands {
             let (Some(doc_time), Some(doc_simhash), Some(doc_exact)) =
                 (docs.time(slot), docs.simhash(slot), docs.exact(slot))
@@ -253,13 +270,25 @@ impl NamespaceIndex {
             // (jaccard, containment, reason, score): an exact match ranks above every verified one.
             let verdict = if tier == Tier::Exact && doc_exact == f.exact {
                 Some((1.0, 1.0, "same normalized text".to_string(), 3.0))
+            } else if f.shingles == 0 {
+                None
             } else {
                 docs.features_into(slot, &mut sketch, &mut numbers);
                 let o = verify::overlap(&f.sketch, &sketch, self.cfg.sketch_cap, common);
                 let nums =
                     verify::number_overlap(&f.numbers, &numbers, vcfg.guard_min_numbers as usize);
-                let v = verify::decide(&o, nums, vcfg);
+                let mut v = verify::decide(&o, nums, hd, vcfg);
                 let (j, c) = (o.jaccard(), o.containment());
+                if v.accept && c < vcfg.partial_containment {
+                    let first = self.clusters.of(slot).filter(|&s| s != slot);
+                    if let Some(first) = first {
+                        docs.features_into(first, &mut first_sketch, &mut first_numbers);
+                        let cap = self.cfg.sketch_cap;
+                        let core =
+                            verify::core_overlap(&f.sketch, &sketch, &first_sketch, cap, common);
+                        v = verify::decide_core(&core, v, vcfg);
+                    }
+                }
                 v.accept.then_some((j, c, v.reason, j + c))
             };
             if let Some((jaccard, containment, reason, score)) = verdict {
@@ -320,9 +349,7 @@ impl NamespaceIndex {
                 .add_document(f.sketch.iter().map(|&k| k as u64));
         }
         let docs = &self.docs;
-        if f.shingles > 0 {
-            self.exact.insert(f.exact, slot, |s| docs.exact(s));
-        }
+        self.exact.insert(f.exact, slot, |s| docs.exact(s));
         self.simhash.insert(look.simhash, slot);
         self.lsh.insert(&look.band_keys, slot, |s| docs.alive(s));
         self.by_id.insert(id_hash(id.as_bytes()), slot, |s| {

@@ -13,6 +13,20 @@
 //! min_jaccard`). The number guard rejects a pair whose texts both carry numbers and share too
 //! few of them: same-template reports of different events (weather of another day, a count of
 //! other casualties) differ exactly there.
+//!
+//! Two texts whose TF-IDF simhashes lie within [`VerifyConfig::near_hamming`] bits use the same
+//! words in the same proportions; for them lower containment and Jaccard suffice
+//! ([`VerifyConfig::near_containment`], [`VerifyConfig::near_jaccard`]): a lightly reworded
+//! copy (a word changed here and there breaks most 5-shingles but few words) keeps its word
+//! profile, while two reports of one topic share words but not their proportions.
+//!
+//! A *partial* match (containment below [`VerifyConfig::partial_containment`]) with a candidate
+//! that joined an earlier document's cluster must also land on that candidate's *core*: the
+//! sampled shingles it shares with its cluster's first document ([`core_overlap`],
+//! [`decide_core`]). Joining the candidate means joining its cluster, so the text the two share
+//! must be the cluster's story and not what the candidate added to it (an edited copy that
+//! picked up a sentence of another report, a page that quotes another story): otherwise that
+//! added sentence would pull its own story into the cluster.
 
 use serde::Serialize;
 
@@ -35,6 +49,18 @@ pub struct VerifyConfig {
     pub guard_min_numbers: u32,
     /// Number guard: least share of the smaller number set found in the other.
     pub min_number_overlap: f32,
+    /// Simhash route: at most this Hamming distance between the simhashes (0 = off)...
+    pub near_hamming: u32,
+    /// ...lets a pair with at least this containment...
+    pub near_containment: f32,
+    /// ...and at least this Jaccard similarity through.
+    pub near_jaccard: f32,
+    /// A match with containment below this is partial and must land on the candidate's core
+    /// (see the module docs; above 1 = never checked).
+    pub partial_containment: f32,
+    /// Least share of the candidate's core shingles (or of the query's shingles, when fewer)
+    /// that a partial match must share.
+    pub min_core_share: f32,
 }
 
 impl Default for VerifyConfig {
@@ -47,6 +73,11 @@ impl Default for VerifyConfig {
             common_clusters: 3,
             guard_min_numbers: 0,
             min_number_overlap: 0.0,
+            near_hamming: 10,
+            near_containment: 0.4,
+            near_jaccard: 0.2,
+            partial_containment: 0.9,
+            min_core_share: 0.25,
         }
     }
 }
@@ -139,6 +170,50 @@ pub fn number_overlap(a: &[u64], b: &[u64], min: usize) -> Option<f32> {
     Some(shared as f32 / a.len().min(b.len()) as f32)
 }
 
+/// How a query meets a candidate's core, the sampled shingles the candidate shares with the
+/// first document of its cluster (see [`core_overlap`]).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct CoreOverlap {
+    /// The candidate's core shingles.
+    pub core: u32,
+    /// Core shingles the query has too.
+    pub shared: u32,
+    /// The query's shingles over the same slice of the hash space.
+    pub query: u32,
+}
+
+/// The query `q`'s overlap with the core of candidate `c` whose cluster began with `founder`:
+/// keys of `c` also in `founder`, ignoring keys for which `common` is true. All three are sorted
+/// sketches capped at `cap`; a full sketch covers the hash space only up to its largest key, so
+/// all three are cut at the smallest largest key of the full ones.
+pub fn core_overlap(
+    q: &[u32],
+    c: &[u32],
+    founder: &[u32],
+    cap: usize,
+    common: impl Fn(u32) -> bool,
+) -> CoreOverlap {
+    let limit = [q, c, founder]
+        .iter()
+        .filter(|s| s.len() >= cap)
+        .filter_map(|s| s.last().copied())
+        .min()
+        .unwrap_or(u32::MAX);
+    let mut o = CoreOverlap::default();
+    for &k in c.iter().take_while(|&&k| k <= limit) {
+        if founder.binary_search(&k).is_ok() && !common(k) {
+            o.core += 1;
+            o.shared += u32::from(q.binary_search(&k).is_ok());
+        }
+    }
+    o.query = q
+        .iter()
+        .take_while(|&&k| k <= limit)
+        .filter(|&&k| !common(k))
+        .count() as u32;
+    o
+}
+
 /// The decision and its reason.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Verdict {
@@ -148,8 +223,9 @@ pub struct Verdict {
     pub reason: String,
 }
 
-/// Decide on an overlap (and the number overlap, when the guard applies).
-pub fn decide(o: &Overlap, numbers: Option<f32>, cfg: &VerifyConfig) -> Verdict {
+/// Decide on an overlap, the simhashes' Hamming distance and the number overlap (when the
+/// guard applies).
+pub fn decide(o: &Overlap, numbers: Option<f32>, hamming: u32, cfg: &VerifyConfig) -> Verdict {
     let (j, c) = (o.jaccard(), o.containment());
     if o.shared < cfg.min_shared {
         return Verdict {
@@ -157,7 +233,12 @@ pub fn decide(o: &Overlap, numbers: Option<f32>, cfg: &VerifyConfig) -> Verdict 
             reason: format!("only {} shared sampled shingles", o.shared),
         };
     }
-    if (c < cfg.min_containment && j < cfg.min_jaccard) || j < cfg.jaccard_floor {
+    let near = cfg.near_hamming > 0
+        && hamming <= cfg.near_hamming
+        && c >= cfg.near_containment
+        && j >= cfg.near_jaccard;
+    let shingles = (c >= cfg.min_containment || j >= cfg.min_jaccard) && j >= cfg.jaccard_floor;
+    if !shingles && !near {
         return Verdict {
             accept: false,
             reason: format!("containment {c:.2} and jaccard {j:.2} below thresholds"),
@@ -171,13 +252,39 @@ pub fn decide(o: &Overlap, numbers: Option<f32>, cfg: &VerifyConfig) -> Verdict 
             };
         }
     }
+    let route = if shingles {
+        String::new()
+    } else {
+        format!(", simhashes {hamming} bits apart")
+    };
     Verdict {
         accept: true,
         reason: format!(
-            "{} shared sampled shingles, containment {c:.2}, jaccard {j:.2}",
+            "{} shared sampled shingles, containment {c:.2}, jaccard {j:.2}{route}",
             o.shared
         ),
     }
+}
+
+/// The core check of an accepted partial match (see the module docs): `v` stands unless the
+/// query shares less than [`VerifyConfig::min_core_share`] of the candidate's core (or of its
+/// own shingles, when it has fewer). A candidate without core shingles left (all common, or its
+/// cluster's first document deleted) is not checked.
+pub fn decide_core(core: &CoreOverlap, v: Verdict, cfg: &VerifyConfig) -> Verdict {
+    if !v.accept || core.core == 0 {
+        return v;
+    }
+    let need = cfg.min_core_share * core.core.min(core.query) as f32;
+    if (core.shared as f32) < need {
+        return Verdict {
+            accept: false,
+            reason: format!(
+                "partial match outside the candidate's story: {} of its {} core shingles shared",
+                core.shared, core.core
+            ),
+        };
+    }
+    v
 }
 
 #[cfg(test)]
@@ -211,24 +318,143 @@ mod tests {
             candidate: 60,
             shared: 40,
         };
-        assert!(decide(&same, None, &cfg).accept);
+        assert!(decide(&same, None, 20, &cfg).accept);
         let few = Overlap {
             query: 2,
             candidate: 2,
             shared: 2,
         };
-        assert!(!decide(&few, None, &cfg).accept);
+        assert!(!decide(&few, None, 0, &cfg).accept);
         let low = Overlap {
             query: 50,
             candidate: 60,
             shared: 5,
         };
-        assert!(!decide(&low, None, &cfg).accept);
+        assert!(!decide(&low, None, 20, &cfg).accept);
         let cfg = VerifyConfig {
             min_number_overlap: 0.5,
             ..cfg
         };
-        assert!(!decide(&same, Some(0.1), &cfg).accept);
+        assert!(!decide(&same, Some(0.1), 20, &cfg).accept);
         assert_eq!(number_overlap(&[1, 2, 3], &[2, 3, 4], 3), Some(2.0 / 3.0));
+    }
+
+    #[test]
+    fn near_simhashes_lower_the_shingle_thresholds() {
+        let cfg = VerifyConfig::default();
+        // A light rewording: 44 % containment, 28 % Jaccard.
+        let reworded = Overlap {
+            query: 42,
+            candidate: 41,
+            shared: 18,
+        };
+        assert!(decide(&reworded, None, 9, &cfg).accept);
+        assert!(!decide(&reworded, None, 16, &cfg).accept);
+        let off = VerifyConfig {
+            near_hamming: 0,
+            ..cfg
+        };
+        assert!(!decide(&reworded, None, 0, &off).accept);
+        // Near simhashes alone are not enough.
+        let topic = Overlap {
+            query: 50,
+            candidate: 50,
+            shared: 10,
+        };
+        assert!(!decide(&topic, None, 2, &cfg).accept);
+    }
+
+    #[test]
+    fn core_overlap_counts_the_candidates_cluster_text() {
+        // Candidate = its story (1..=6, shared with the founder) + an added passage (20..=24).
+        let founder = [1, 2, 3, 4, 5, 6, 7];
+        let c = [1, 2, 3, 4, 5, 6, 20, 21, 22, 23, 24];
+        let copy = [2, 3, 4, 5, 6, 30];
+        let other = [20, 21, 22, 23, 24, 40, 41, 42];
+        let o = core_overlap(&copy, &c, &founder, 100, |_| false);
+        assert_eq!((o.core, o.shared, o.query), (6, 5, 6));
+        let o = core_overlap(&other, &c, &founder, 100, |_| false);
+        assert_eq!((o.core, o.shared, o.query), (6, 0, 8));
+        // Common keys are not core; full sketches are cut at the smallest largest key.
+        let o = core_overlap(&copy, &c, &founder, 100, |k| k == 2);
+        assert_eq!((o.core, o.shared), (5, 4));
+        let o = core_overlap(&[1, 2, 3], &c, &founder, 3, |_| false);
+        assert_eq!((o.core, o.shared, o.query), (3, 3, 3));
+    }
+
+    /// Story A's first half founds a cluster; a copy of it that picked up most of story B
+    /// joins it; story B then shares only the added passage with that copy and must found its
+    /// own cluster rather than be pulled into A's.
+    #[test]
+    fn an_added_passage_does_not_pull_its_story_into_the_cluster() {
+        use crate::index::{IndexConfig, NamespaceIndex};
+        use crate::pipeline::{features, FeatureConfig};
+        let words = |p: &str, r: std::ops::Range<usize>| {
+            r.map(|i| format!("{p}{i}")).collect::<Vec<_>>().join(" ")
+        };
+        let docs = [
+            ("a", words("alpha", 0..100)),
+            (
+                "a+b",
+                format!("{}\n{}", words("alpha", 0..100), words("beta", 0..120)),
+            ),
+            ("b", words("beta", 0..200)),
+        ];
+        let run = |verify: VerifyConfig| {
+            let mut ix = NamespaceIndex::new(IndexConfig {
+                verify,
+                ..IndexConfig::default()
+            });
+            let mut dup = Vec::new();
+            for (id, text) in &docs {
+                let f = features(text, &FeatureConfig::default());
+                let look = ix.lookup(&f, 0, None);
+                dup.push(look.matches.first().map(|(_, m)| m.id.clone()));
+                ix.insert(id, &f, 0, &look).unwrap();
+            }
+            dup
+        };
+        let on = run(VerifyConfig::default());
+        assert_eq!(on[1].as_deref(), Some("a"));
+        assert_eq!(on[2], None, "story B joined story A's cluster");
+        let off = run(VerifyConfig {
+            partial_containment: 0.0,
+            ..VerifyConfig::default()
+        });
+        assert_eq!(
+            off[2].as_deref(),
+            Some("a+b"),
+            "the case needs the core check"
+        );
+    }
+
+    #[test]
+    fn partial_matches_must_land_on_the_core() {
+        let cfg = VerifyConfig::default();
+        let ok = || Verdict {
+            accept: true,
+            reason: String::new(),
+        };
+        let outside = CoreOverlap {
+            core: 12,
+            shared: 1,
+            query: 34,
+        };
+        assert!(!decide_core(&outside, ok(), &cfg).accept);
+        let inside = CoreOverlap {
+            core: 12,
+            shared: 9,
+            query: 34,
+        };
+        assert!(decide_core(&inside, ok(), &cfg).accept);
+        // A short query is measured against its own size.
+        let short = CoreOverlap {
+            core: 40,
+            shared: 3,
+            query: 10,
+        };
+        assert!(decide_core(&short, ok(), &cfg).accept);
+        let none = CoreOverlap::default();
+        assert!(decide_core(&none, ok(), &cfg).accept);
     }
 }

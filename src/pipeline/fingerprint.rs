@@ -125,24 +125,44 @@ fn ln1p_count(n: u32) -> f32 {
 /// Simhash of (token hash, weight) pairs: bit `i` is set when the weights of the tokens whose
 /// mixed hash has bit `i` set outweigh the others.
 pub fn simhash_weighted_pairs(pairs: impl IntoIterator<Item = (u64, f32)>) -> u64 {
-    // Sum only the weights of set bits and compare with half the total: half the work of
-    // adding ±w, and the loop vectorizes.
-    let mut acc = [0f32; 64];
+    // Sum only the weights of set bits and compare with half the total. The bits are taken a
+    // byte at a time: a table turns a byte into its eight 0/1 lanes, so each token costs eight
+    // 8-lane multiply-adds (vectorized) instead of 64 scalar ones. Every lane adds exactly
+    // `w` or `0` in token order, so the sums are those of the bit-by-bit loop.
+    let lanes = byte_lanes();
+    let mut acc = [[0f32; 8]; 8];
     let mut total = 0f32;
     for (h, w) in pairs {
-        let bits = mix64(h);
+        let bits = mix64(h).to_le_bytes();
         total += w;
-        for (i, a) in acc.iter_mut().enumerate() {
-            *a += ((bits >> i) & 1) as f32 * w;
+        for (a, &byte) in acc.iter_mut().zip(&bits) {
+            let l = &lanes[byte as usize];
+            for k in 0..8 {
+                a[k] += l[k] * w;
+            }
         }
     }
     let mut out = 0u64;
-    for (i, a) in acc.iter().enumerate() {
+    for (i, a) in acc.iter().flatten().enumerate() {
         if 2.0 * *a > total {
             out |= 1 << i;
         }
     }
     out
+}
+
+/// For every byte value, its eight bits as 0.0/1.0 lanes (bit 0 first).
+fn byte_lanes() -> &'static [[f32; 8]; 256] {
+    static LANES: std::sync::OnceLock<[[f32; 8]; 256]> = std::sync::OnceLock::new();
+    LANES.get_or_init(|| {
+        let mut t = [[0f32; 8]; 256];
+        for (byte, lanes) in t.iter_mut().enumerate() {
+            for (k, l) in lanes.iter_mut().enumerate() {
+                *l = ((byte >> k) & 1) as f32;
+            }
+        }
+        t
+    })
 }
 
 /// Simhash of token hashes, each occurrence weighted by `weight(hash)`.

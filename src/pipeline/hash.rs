@@ -17,6 +17,12 @@ pub fn token_hash(token: &str) -> u64 {
     xxh3_64_with_seed(token.as_bytes(), FEATURE_HASH_SEED)
 }
 
+/// [`token_hash`] of a token given as bytes.
+#[inline]
+pub fn token_hash_bytes(token: &[u8]) -> u64 {
+    xxh3_64_with_seed(token, FEATURE_HASH_SEED)
+}
+
 /// Hash of a shingle from its tokens' hashes (little-endian, in order).
 #[inline]
 pub fn shingle_hash(token_hashes: &[u64]) -> u64 {

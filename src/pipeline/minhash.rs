@@ -80,15 +80,28 @@ pub fn sampled(h: u64, rate: u64) -> bool {
 /// The verification sketch: the sampled shingles' 32-bit keys, sorted, distinct, at most `cap`
 /// (the smallest), sampling one shingle in `rate`.
 pub fn sketch(shingles: &[u64], rate: u64, cap: usize) -> Vec<u32> {
-    let mut s: Vec<u32> = shingles
-        .iter()
-        .filter(|&&h| sampled(h, rate))
-        .map(|&h| (h >> 32) as u32)
-        .collect();
-    s.sort_unstable();
-    s.dedup();
-    s.truncate(cap);
-    s
+    sketch_from_keys(
+        shingles
+            .iter()
+            .filter(|&&h| sampled(h, rate))
+            .map(|&h| sketch_key(h))
+            .collect(),
+        cap,
+    )
+}
+
+/// The 32-bit sketch key of a sampled shingle hash.
+#[inline]
+pub fn sketch_key(h: u64) -> u32 {
+    (h >> 32) as u32
+}
+
+/// [`sketch`] from the keys of the already sampled shingles (any order, repeats allowed).
+pub fn sketch_from_keys(mut keys: Vec<u32>, cap: usize) -> Vec<u32> {
+    keys.sort_unstable();
+    keys.dedup();
+    keys.truncate(cap);
+    keys
 }
 
 #[cfg(test)]

@@ -78,16 +78,30 @@ impl Features {
 
 /// Compute the features of an already normalized text.
 pub fn features_of_normalized(normalized: &str, cfg: &FeatureConfig) -> Features {
-    let toks = tokenize::tokenize(normalized);
-    let th = shingle::hash_tokens(&toks);
-    let sh = shingle::shingles(&th, cfg.shingle_words);
-    let mut numbers: Vec<u64> = toks
-        .words
-        .iter()
-        .zip(&th.hashes)
-        .filter(|(w, _)| w.bytes().all(|b| b.is_ascii_digit()))
-        .map(|(_, &h)| h)
-        .collect();
+    let (th, numbers) = shingle::hash_normalized(normalized);
+    features_of_tokens(normalized.as_bytes(), th, numbers, cfg)
+}
+
+/// Features from the normalized bytes and their token hashes (numbers: hashes of the number
+/// tokens, repeats kept).
+fn features_of_tokens(
+    normalized: &[u8],
+    th: shingle::TokenHashes,
+    mut numbers: Vec<u64>,
+    cfg: &FeatureConfig,
+) -> Features {
+    // The sketch samples shingles as they are hashed; the full list is only built when a
+    // MinHash signature over all of them is asked for.
+    let mut sketch_keys = Vec::new();
+    let mut all = Vec::new();
+    let shingle_count = shingle::for_each_shingle(&th, cfg.shingle_words, |h| {
+        if cfg.minhash_len > 0 {
+            all.push(h);
+        }
+        if minhash::sampled(h, cfg.sketch_sample) {
+            sketch_keys.push(minhash::sketch_key(h));
+        }
+    });
     numbers.sort_unstable();
     numbers.dedup();
     let mut sorted = th.hashes;
@@ -105,28 +119,37 @@ pub fn features_of_normalized(normalized: &str, cfg: &FeatureConfig) -> Features
         }
     }
     Features {
-        exact: hash::bytes_hash(normalized.as_bytes()),
+        exact: hash::bytes_hash(normalized),
         tokens,
         counts,
-        shingles: sh.len() as u32,
+        shingles: shingle_count as u32,
         signature: if cfg.minhash_len > 0 {
-            minhash::signature(&sh, cfg.minhash_len)
+            minhash::signature(&all, cfg.minhash_len)
         } else {
             Vec::new()
         },
-        sketch: minhash::sketch(&sh, cfg.sketch_sample, cfg.sketch_cap),
+        sketch: minhash::sketch_from_keys(sketch_keys, cfg.sketch_cap),
         numbers,
     }
 }
 
-/// Normalize a clean text and compute its features.
+/// Normalize a clean text and compute its features (tokens are hashed while the text is
+/// normalized, in one pass).
 pub fn features(text: &str, cfg: &FeatureConfig) -> Features {
-    features_of_normalized(&normalize::normalize(text), cfg)
+    let mut hasher = shingle::TokenHasher::default();
+    let normalized = normalize::normalize_tokens(text, &mut hasher);
+    features_of_tokens(&normalized, hasher.hashes, hasher.numbers, cfg)
 }
 
 /// The public fingerprint of a text: TF simhash of its normalized tokens, 64 bits.
 pub fn fingerprint(text: &str) -> u64 {
     features(text, &FeatureConfig::default()).simhash_tf()
+}
+
+/// The exact-duplicate key of a document whose clean text has no words left: the hash of its
+/// whole input (normalized), tagged so it never equals the key of a clean text.
+pub fn stripped_exact_hash(input: &str) -> u64 {
+    exact_hash(input) ^ 0x5354_5249_5050_4544 // "STRIPPED"
 }
 
 /// Hash of the normalized text: the exact-duplicate key.

@@ -6,7 +6,7 @@
 //! token stream is shingled instead (and a text shorter than `n` words is one shingle), so short
 //! documents still have features.
 
-use super::hash::{shingle_hash, token_hash};
+use super::hash::{shingle_hash, token_hash, token_hash_bytes};
 use super::tokenize::Tokens;
 
 /// Default shingle width in words.
@@ -29,29 +29,127 @@ pub fn hash_tokens(tokens: &Tokens<'_>) -> TokenHashes {
     }
 }
 
+/// Hashes tokens as the normalizer finishes them (see [`super::normalize::normalize_tokens`]),
+/// collecting what [`hash_normalized`] returns.
+#[derive(Debug, Default)]
+pub struct TokenHasher {
+    /// The token hashes and line starts so far.
+    pub hashes: TokenHashes,
+    /// Hashes of the number tokens (all ASCII digits), in order, repeats kept.
+    pub numbers: Vec<u64>,
+    line_first: usize,
+}
+
+impl TokenHasher {
+    #[inline]
+    fn push(&mut self, token: &[u8]) {
+        let h = token_hash_bytes(token);
+        if token.iter().all(|b| b.is_ascii_digit()) {
+            self.numbers.push(h);
+        }
+        self.hashes.hashes.push(h);
+    }
+}
+
+impl super::normalize::TokenSink for TokenHasher {
+    #[inline]
+    fn token(&mut self, bytes: &[u8], wide: bool, line_end: bool) {
+        if wide {
+            if let Ok(chunk) = std::str::from_utf8(bytes) {
+                super::tokenize::emit_chunk(Some(chunk), true, &mut |t: &str| {
+                    self.push(t.as_bytes())
+                });
+            }
+        } else {
+            self.push(bytes);
+        }
+        if line_end {
+            let n = self.hashes.hashes.len();
+            if n > self.line_first {
+                self.hashes.line_starts.push(self.line_first);
+            }
+            self.line_first = n;
+        }
+    }
+
+    fn reset(&mut self) {
+        *self = TokenHasher::default();
+    }
+}
+
+/// Hash every token of normalized text as it is found (no token list is built), and collect
+/// the hashes of number tokens (all ASCII digits) on the way. Equal to
+/// [`hash_tokens`]`(&`[`tokenize`](super::tokenize::tokenize)`(normalized))` plus the numbers.
+pub fn hash_normalized(normalized: &str) -> (TokenHashes, Vec<u64>) {
+    let mut hashes: Vec<u64> = Vec::with_capacity(normalized.len() / 5);
+    let mut numbers = Vec::new();
+    let mut line_starts = Vec::new();
+    let count = std::cell::Cell::new(0usize);
+    let mut line_first = 0;
+    super::tokenize::visit(
+        normalized,
+        |w| {
+            let h = token_hash(w);
+            if w.bytes().all(|b| b.is_ascii_digit()) {
+                numbers.push(h);
+            }
+            hashes.push(h);
+            count.set(count.get() + 1);
+        },
+        || {
+            if count.get() > line_first {
+                line_starts.push(line_first);
+            }
+            line_first = count.get();
+        },
+    );
+    (
+        TokenHashes {
+            hashes,
+            line_starts,
+        },
+        numbers,
+    )
+}
+
 /// Shingle hashes of width `n` (≥ 1), in text order, duplicates kept.
 pub fn shingles(th: &TokenHashes, n: usize) -> Vec<u64> {
-    let n = n.max(1);
     let mut out = Vec::with_capacity(th.hashes.len());
+    for_each_shingle(th, n, |h| out.push(h));
+    out
+}
+
+/// Call `f` with every shingle hash of width `n` (≥ 1) in text order, duplicates kept (the
+/// elements of [`shingles`], without collecting them); returns how many there were.
+pub fn for_each_shingle(th: &TokenHashes, n: usize, mut f: impl FnMut(u64)) -> usize {
+    let n = n.max(1);
+    let mut count = 0;
     for (i, &s) in th.line_starts.iter().enumerate() {
         let e = th
             .line_starts
             .get(i + 1)
             .copied()
             .unwrap_or(th.hashes.len());
-        let line = &th.hashes[s..e];
+        let line = th.hashes.get(s..e).unwrap_or_default();
         if line.len() >= n {
-            out.extend(line.windows(n).map(shingle_hash));
+            for w in line.windows(n) {
+                f(shingle_hash(w));
+                count += 1;
+            }
         }
     }
-    if out.is_empty() && !th.hashes.is_empty() {
+    if count == 0 && !th.hashes.is_empty() {
         if th.hashes.len() >= n {
-            out.extend(th.hashes.windows(n).map(shingle_hash));
+            for w in th.hashes.windows(n) {
+                f(shingle_hash(w));
+                count += 1;
+            }
         } else {
-            out.push(shingle_hash(&th.hashes));
+            f(shingle_hash(&th.hashes));
+            count += 1;
         }
     }
-    out
+    count
 }
 
 #[cfg(test)]
@@ -64,6 +162,27 @@ mod tests {
         let t = tokenize("a b c d e f\nshort line\ng h i j k");
         let th = hash_tokens(&t);
         assert_eq!(shingles(&th, 5).len(), 2 + 1);
+    }
+
+    #[test]
+    fn hashing_while_tokenizing_equals_tokenizing_then_hashing() {
+        for text in [
+            "",
+            "a b c\n\nd 12 e\n",
+            "قال 2015 الوزير\n東京都 abc ภาษาไทย 7",
+            "x\u{0800}y \u{0E01}\u{0E02}z",
+        ] {
+            let (th, numbers) = hash_normalized(text);
+            assert_eq!(th, hash_tokens(&tokenize(text)), "{text:?}");
+            let t = tokenize(text);
+            let expect: Vec<u64> = t
+                .words
+                .iter()
+                .filter(|w| w.bytes().all(|b| b.is_ascii_digit()))
+                .map(|w| token_hash(w))
+                .collect();
+            assert_eq!(numbers, expect, "{text:?}");
+        }
     }
 
     #[test]

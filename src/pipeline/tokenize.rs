@@ -54,27 +54,79 @@ pub fn is_unspaced(c: char) -> bool {
 
 /// Split normalized text into tokens (see the module docs).
 pub fn tokenize(normalized: &str) -> Tokens<'_> {
-    let mut t = Tokens {
-        words: Vec::with_capacity(normalized.len() / 5),
-        line_starts: Vec::new(),
-    };
-    for line in normalized.split('\n') {
-        let start = t.words.len();
-        for chunk in line.split(' ') {
-            if chunk.is_empty() {
-                continue;
+    let mut words = Vec::with_capacity(normalized.len() / 5);
+    let mut line_starts = Vec::new();
+    let count = std::cell::Cell::new(0usize);
+    let mut line_first = 0;
+    visit(
+        normalized,
+        |w| {
+            words.push(w);
+            count.set(count.get() + 1);
+        },
+        || {
+            if count.get() > line_first {
+                line_starts.push(line_first);
             }
-            if chunk.chars().all(|c| (c as u32) < 0x0E00) {
-                t.words.push(chunk);
-            } else {
-                split_chunk(chunk, &mut t.words);
+            line_first = count.get();
+        },
+    );
+    Tokens { words, line_starts }
+}
+
+/// Walk the tokens of normalized text without collecting them: `on_token` gets every token in
+/// order, `on_line_end` is called after each line (also empty ones). The same tokens as
+/// [`tokenize`], which is built on it; the feature pipeline hashes tokens as they come.
+pub fn visit<'a>(
+    normalized: &'a str,
+    mut on_token: impl FnMut(&'a str),
+    mut on_line_end: impl FnMut(),
+) {
+    let bytes = normalized.as_bytes();
+    let mut start = 0;
+    // Whether the current chunk has a byte that starts a character at or above U+0800; only
+    // such chunks can hold characters of scripts that need segmentation (U+0E00 and up).
+    let mut wide = false;
+    for (i, &b) in bytes.iter().enumerate() {
+        match b {
+            b' ' => {
+                emit_chunk(normalized.get(start..i), wide, &mut on_token);
+                start = i + 1;
+                wide = false;
             }
-        }
-        if t.words.len() > start {
-            t.line_starts.push(start);
+            b'\n' => {
+                emit_chunk(normalized.get(start..i), wide, &mut on_token);
+                on_line_end();
+                start = i + 1;
+                wide = false;
+            }
+            _ => wide |= b >= 0xE0,
         }
     }
-    t
+    emit_chunk(normalized.get(start..), wide, &mut on_token);
+    on_line_end();
+}
+
+/// Hand one space-free chunk to `on_token`, segmented when it holds characters of scripts that
+/// need it.
+#[inline]
+pub(crate) fn emit_chunk<'a>(
+    chunk: Option<&'a str>,
+    wide: bool,
+    on_token: &mut impl FnMut(&'a str),
+) {
+    let Some(chunk) = chunk.filter(|c| !c.is_empty()) else {
+        return;
+    };
+    if !wide || chunk.chars().all(|c| (c as u32) < 0x0E00) {
+        on_token(chunk);
+    } else {
+        let mut pieces = Vec::new();
+        split_chunk(chunk, &mut pieces);
+        for p in pieces {
+            on_token(p);
+        }
+    }
 }
 
 fn split_chunk<'a>(chunk: &'a str, out: &mut Vec<&'a str>) {

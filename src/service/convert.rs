@@ -5,6 +5,10 @@
 //! `InvalidArgument`, an oversized one `TooLarge`, both naming the field); `*_response` convert
 //! back. Client side (`cli::remote`): `*_to_proto` and `*_from_proto`.
 
+use crate::audit::summary::{
+    Boilerplate, ClusterView, Histogram, LineCount, MemberView, SizeBucket, SourceBoilerplate,
+};
+use crate::audit::{AuditConfig, AuditRecord, Summary, Verdict as AuditVerdict};
 use crate::boilerplate::{Cleaned, InputFormat, RemovedSpan};
 use crate::config::Limits;
 use crate::document::{Content, Document};
@@ -312,6 +316,246 @@ fn match_to_proto(m: Match) -> proto::Match {
     }
 }
 
+// ---- Audit ------------------------------------------------------------------------------
+
+/// Most boilerplate lines per source an Audit call may ask for (`AuditOptions.top_lines`).
+pub const MAX_AUDIT_TOP_LINES: u32 = 100;
+
+/// The settings of one Audit call, from its first message's `AuditOptions`.
+#[derive(Debug, Clone)]
+pub struct AuditSettings {
+    /// The auditor's configuration (format, top lines; the rest as `neardup audit`).
+    pub config: AuditConfig,
+    /// Whether the response carries one row per document.
+    pub return_clusters: bool,
+    /// Count refused documents in the summary instead of ending the call.
+    pub count_invalid: bool,
+}
+
+/// Split an [`proto::AuditRequest`] into its options (if the message carries any) and its
+/// documents, unvalidated (see [`audit_document`]).
+pub fn audit_request(
+    req: proto::AuditRequest,
+) -> (Option<proto::AuditOptions>, Vec<proto::Document>) {
+    let proto::AuditRequest { options, documents } = req;
+    (options, documents)
+}
+
+/// Validate and convert `AuditOptions`; missing options are the defaults of `neardup audit`.
+pub fn audit_options(options: Option<proto::AuditOptions>) -> Result<AuditSettings> {
+    let proto::AuditOptions {
+        format,
+        top_lines,
+        return_clusters,
+        count_invalid,
+    } = options.unwrap_or_default();
+    let mut config = AuditConfig::default();
+    config.check.format = match proto::ContentFormat::try_from(format) {
+        Ok(proto::ContentFormat::Unspecified | proto::ContentFormat::Auto) => InputFormat::Auto,
+        Ok(proto::ContentFormat::Text) => InputFormat::Text,
+        Ok(proto::ContentFormat::Html) => InputFormat::Html,
+        Err(_) => {
+            return Err(Error::invalid(
+                "options.format",
+                format!("unknown ContentFormat value {format}"),
+            ))
+        }
+    };
+    if top_lines > MAX_AUDIT_TOP_LINES {
+        return Err(Error::invalid(
+            "options.top_lines",
+            format!("{top_lines} is more than the maximum of {MAX_AUDIT_TOP_LINES}"),
+        ));
+    }
+    if top_lines > 0 {
+        config.top_lines = top_lines as usize;
+    }
+    Ok(AuditSettings {
+        config,
+        return_clusters,
+        count_invalid,
+    })
+}
+
+/// Validate and convert one streamed document of an Audit call, with the checks of Check
+/// (fields named `document.id`, `document.text`, …).
+pub fn audit_document(doc: proto::Document, limits: &Limits) -> Result<Document> {
+    document_from_request(Some(doc), limits)
+}
+
+/// One audited document as a row of the response (a line of `clusters.jsonl`).
+pub fn audit_row(record: AuditRecord) -> proto::AuditRow {
+    let AuditRecord {
+        id,
+        cluster_id,
+        canonical_id,
+        duplicate_of,
+        verdict,
+        evidence,
+        source,
+        url,
+        lang,
+        boilerplate_share,
+    } = record;
+    let verdict = match verdict {
+        AuditVerdict::Original => proto::AuditVerdict::Original,
+        AuditVerdict::Exact => proto::AuditVerdict::Exact,
+        AuditVerdict::Near => proto::AuditVerdict::Near,
+    };
+    proto::AuditRow {
+        id,
+        cluster_id,
+        canonical_id,
+        duplicate_of: duplicate_of.unwrap_or_default(),
+        verdict: verdict as i32,
+        evidence: evidence.map(match_to_proto),
+        source: source.unwrap_or_default(),
+        url: url.unwrap_or_default(),
+        lang: lang.to_string(),
+        boilerplate_share,
+    }
+}
+
+/// The audit's figures as the response's structured summary (field for field `summary.json`).
+pub fn audit_summary(summary: Summary) -> proto::AuditSummary {
+    let Summary {
+        version,
+        documents,
+        originals,
+        exact_duplicates,
+        near_duplicates,
+        duplication_rate,
+        clusters,
+        clusters_with_duplicates,
+        largest_cluster_size,
+        cluster_sizes,
+        duplicates_by_tier,
+        jaccard_histogram,
+        containment_histogram,
+        boilerplate,
+        languages,
+        skipped,
+        errors,
+        error_samples,
+        largest_clusters,
+    } = summary;
+    let Histogram { counts: jaccard } = jaccard_histogram;
+    let Histogram {
+        counts: containment,
+    } = containment_histogram;
+    let Boilerplate {
+        kept_bytes,
+        removed_bytes,
+        share,
+        per_source,
+    } = boilerplate;
+    proto::AuditSummary {
+        version,
+        documents,
+        originals,
+        exact_duplicates,
+        near_duplicates,
+        duplication_rate,
+        clusters,
+        clusters_with_duplicates,
+        largest_cluster_size,
+        cluster_sizes: cluster_sizes.into_iter().map(size_bucket).collect(),
+        duplicates_by_tier,
+        jaccard_histogram: jaccard,
+        containment_histogram: containment,
+        boilerplate: Some(proto::AuditBoilerplate {
+            kept_bytes,
+            removed_bytes,
+            share,
+            per_source: per_source.into_iter().map(source_boilerplate).collect(),
+        }),
+        languages,
+        skipped,
+        errors,
+        error_samples,
+        largest_clusters: largest_clusters.into_iter().map(cluster_view).collect(),
+    }
+}
+
+fn size_bucket(b: SizeBucket) -> proto::ClusterSizeBucket {
+    let SizeBucket {
+        label,
+        min,
+        max,
+        clusters,
+        documents,
+    } = b;
+    proto::ClusterSizeBucket {
+        label,
+        min,
+        max,
+        clusters,
+        documents,
+    }
+}
+
+fn source_boilerplate(s: SourceBoilerplate) -> proto::SourceBoilerplate {
+    let SourceBoilerplate {
+        source,
+        documents,
+        duplicates,
+        kept_bytes,
+        removed_bytes,
+        share,
+        top_lines,
+    } = s;
+    proto::SourceBoilerplate {
+        source,
+        documents,
+        duplicates,
+        kept_bytes,
+        removed_bytes,
+        share,
+        top_lines: top_lines
+            .into_iter()
+            .map(|l| {
+                let LineCount { line, count, error } = l;
+                proto::LineCount { line, count, error }
+            })
+            .collect(),
+    }
+}
+
+fn cluster_view(c: ClusterView) -> proto::AuditCluster {
+    let ClusterView {
+        cluster_id,
+        canonical_id,
+        size,
+        members,
+    } = c;
+    proto::AuditCluster {
+        cluster_id,
+        canonical_id,
+        size,
+        members: members
+            .into_iter()
+            .map(|m| {
+                let MemberView {
+                    id,
+                    source,
+                    snippet,
+                    tier,
+                    jaccard,
+                    containment,
+                } = m;
+                proto::AuditMember {
+                    id,
+                    source: source.unwrap_or_default(),
+                    snippet,
+                    tier: tier.unwrap_or_default(),
+                    jaccard,
+                    containment,
+                }
+            })
+            .collect(),
+    }
+}
+
 // ---- client side -------------------------------------------------------------------------
 
 /// A domain document as a proto message (for clients).
@@ -376,6 +620,66 @@ pub fn outcome_from_proto(resp: proto::CheckResponse) -> std::result::Result<Che
             span_base: String::new(),
         },
     })
+}
+
+/// A `clusters.jsonl` line received over gRPC (for clients): the fields, order and JSON of
+/// [`AuditRecord`], with an owned `lang`.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct AuditLine {
+    /// Document id.
+    pub id: String,
+    /// Cluster the engine put it in.
+    pub cluster_id: String,
+    /// The cluster's first document in input order.
+    pub canonical_id: String,
+    /// The earlier document it duplicates.
+    pub duplicate_of: Option<String>,
+    /// Original, exact or near duplicate.
+    pub verdict: AuditVerdict,
+    /// Evidence of the best match.
+    pub evidence: Option<Match>,
+    /// The document's source.
+    pub source: Option<String>,
+    /// The document's URL.
+    pub url: Option<String>,
+    /// Guessed language.
+    pub lang: String,
+    /// Share of the document the stripper removed.
+    pub boilerplate_share: f32,
+}
+
+/// An AuditRow as a `clusters.jsonl` line (for clients).
+pub fn audit_line_from_proto(row: proto::AuditRow) -> AuditLine {
+    let proto::AuditRow {
+        id,
+        cluster_id,
+        canonical_id,
+        duplicate_of,
+        verdict,
+        evidence,
+        source,
+        url,
+        lang,
+        boilerplate_share,
+    } = row;
+    let verdict = match proto::AuditVerdict::try_from(verdict) {
+        Ok(proto::AuditVerdict::Exact) => AuditVerdict::Exact,
+        Ok(proto::AuditVerdict::Near) => AuditVerdict::Near,
+        _ => AuditVerdict::Original,
+    };
+    let non_empty = |s: String| (!s.is_empty()).then_some(s);
+    AuditLine {
+        id,
+        cluster_id,
+        canonical_id,
+        duplicate_of: non_empty(duplicate_of),
+        verdict,
+        evidence: evidence.map(match_from_proto),
+        source: non_empty(source),
+        url: non_empty(url),
+        lang,
+        boilerplate_share,
+    }
 }
 
 /// A CleanResponse as a cleaning result (for clients).
@@ -631,5 +935,85 @@ mod tests {
         assert_eq!(again.cleaned.removed, outcome.cleaned.removed);
         let bare = check_response(outcome, false);
         assert!(bare.clean_text.is_empty() && bare.removed.is_empty());
+    }
+
+    #[test]
+    fn audit_options_default_to_the_cli_and_are_checked() {
+        let d = audit_options(None).unwrap();
+        assert_eq!(d.config.check.format, InputFormat::Auto);
+        assert_eq!(d.config.top_lines, AuditConfig::default().top_lines);
+        assert!(!d.return_clusters && !d.count_invalid);
+        let s = audit_options(Some(proto::AuditOptions {
+            format: proto::ContentFormat::Html as i32,
+            top_lines: 3,
+            return_clusters: true,
+            count_invalid: true,
+        }))
+        .unwrap();
+        assert_eq!(s.config.check.format, InputFormat::Html);
+        assert_eq!(s.config.top_lines, 3);
+        assert!(s.return_clusters && s.count_invalid);
+        for (bad, field) in [
+            (
+                proto::AuditOptions {
+                    top_lines: MAX_AUDIT_TOP_LINES + 1,
+                    ..Default::default()
+                },
+                "options.top_lines",
+            ),
+            (
+                proto::AuditOptions {
+                    format: -1,
+                    ..Default::default()
+                },
+                "options.format",
+            ),
+        ] {
+            let err = audit_options(Some(bad)).unwrap_err().to_string();
+            assert!(err.contains(field), "{err}");
+        }
+    }
+
+    #[test]
+    fn an_audit_summary_and_its_rows_convert_field_for_field() {
+        let mut auditor = crate::audit::Auditor::new(AuditConfig::default());
+        let text = "The council voted on Tuesday to close the old bridge for repairs while engineers replace its deck.";
+        let first = auditor
+            .push(Document {
+                source: Some("s".into()),
+                ..Document::text("a", text)
+            })
+            .unwrap();
+        let dup = auditor
+            .push(Document::text("b", text.to_uppercase()))
+            .unwrap();
+        let summary = auditor.finish();
+        let json: serde_json::Value = serde_json::from_str(&summary.to_json().unwrap()).unwrap();
+        let p = audit_summary(summary);
+        assert_eq!(p.documents, 2);
+        assert_eq!(p.exact_duplicates, 1);
+        assert_eq!(p.duplication_rate, 0.5);
+        assert_eq!(p.duplicates_by_tier.get("exact"), Some(&1));
+        assert_eq!(
+            p.cluster_sizes.len(),
+            json["cluster_sizes"].as_array().unwrap().len()
+        );
+        assert_eq!(p.jaccard_histogram.len(), 20);
+        let b = p.boilerplate.unwrap();
+        assert_eq!(b.per_source.len(), 2);
+        let c = &p.largest_clusters[0];
+        assert_eq!((c.canonical_id.as_str(), c.size), ("a", 2));
+        assert_eq!(c.members[0].jaccard, None);
+        assert_eq!(c.members[1].tier, "exact");
+        assert_eq!(c.members[0].source, "s");
+
+        let row = audit_row(first);
+        assert_eq!(row.verdict, proto::AuditVerdict::Original as i32);
+        assert!(row.evidence.is_none() && row.duplicate_of.is_empty());
+        let row = audit_row(dup);
+        assert_eq!(row.verdict, proto::AuditVerdict::Exact as i32);
+        assert_eq!(row.duplicate_of, "a");
+        assert_eq!(row.canonical_id, "a");
+        assert_eq!(row.evidence.unwrap().tier, proto::Tier::Exact as i32);
     }
 }

@@ -1,5 +1,5 @@
 //! Prometheus metrics of the service: calls by method and status code, latency histograms,
-//! documents checked, inserted and found duplicate. Rendered in the text exposition format by
+//! documents checked, inserted and found duplicate, documents audited and open streams. Rendered in the text exposition format by
 //! [`Metrics::render`] for the `/metrics` endpoint.
 
 use std::time::Instant;
@@ -35,6 +35,8 @@ pub struct Metrics {
     duplicates: Counter,
     bytes: Counter,
     open_streams: Gauge,
+    audit_documents: Counter,
+    open_audits: Gauge,
 }
 
 impl Default for Metrics {
@@ -61,6 +63,8 @@ impl Metrics {
         let duplicates = Counter::default();
         let bytes = Counter::default();
         let open_streams = Gauge::default();
+        let audit_documents = Counter::default();
+        let open_audits = Gauge::default();
         registry.register(
             "grpc_requests",
             "gRPC calls (CheckStream: each streamed request) by method and status code",
@@ -96,6 +100,16 @@ impl Metrics {
             "CheckStream calls open now",
             open_streams.clone(),
         );
+        registry.register(
+            "audit_documents",
+            "Documents audited by Audit calls (on scratch state: not in documents_checked)",
+            audit_documents.clone(),
+        );
+        registry.register(
+            "audit_calls_open",
+            "Audit calls open now",
+            open_audits.clone(),
+        );
         Metrics {
             registry,
             requests,
@@ -105,6 +119,8 @@ impl Metrics {
             duplicates,
             bytes,
             open_streams,
+            audit_documents,
+            open_audits,
         }
     }
 
@@ -141,6 +157,19 @@ impl Metrics {
         }
     }
 
+    /// Record documents audited by an Audit call.
+    pub fn audited(&self, documents: u64) {
+        self.audit_documents.inc_by(documents);
+    }
+
+    /// Count an open Audit call until the returned guard is dropped.
+    pub fn audit_opened(&self) -> StreamGuard {
+        self.open_audits.inc();
+        StreamGuard {
+            gauge: self.open_audits.clone(),
+        }
+    }
+
     /// The text exposition format (`text/plain; version=0.0.4` compatible OpenMetrics).
     pub fn render(&self) -> String {
         let mut out = String::new();
@@ -151,7 +180,7 @@ impl Metrics {
     }
 }
 
-/// Decrements the open-stream gauge when dropped.
+/// Decrements an open-call gauge (CheckStream or Audit calls) when dropped.
 #[derive(Debug)]
 pub struct StreamGuard {
     gauge: Gauge,
@@ -207,5 +236,12 @@ mod tests {
         assert!(m.render().contains("neardup_check_streams_open 1"));
         drop(guard);
         assert!(m.render().contains("neardup_check_streams_open 0"));
+        let audit = m.audit_opened();
+        m.audited(7);
+        let text = m.render();
+        assert!(text.contains("neardup_audit_calls_open 1"), "{text}");
+        assert!(text.contains("neardup_audit_documents_total 7"), "{text}");
+        drop(audit);
+        assert!(m.render().contains("neardup_audit_calls_open 0"));
     }
 }

@@ -4,7 +4,10 @@
 //! Engine calls are synchronous CPU work: they run on tokio's blocking pool, at most
 //! `limits.max_inflight` at once (a semaphore; further calls wait, inside their deadline). No
 //! lock is held across an `.await`: the engine locks inside its own synchronous calls.
+//!
+//! The Audit RPC (`audit`) runs the corpus audit on a scratch engine of its own per call.
 
+mod audit;
 pub mod convert;
 pub mod metrics;
 pub mod status;
@@ -39,6 +42,8 @@ struct Inner {
     pool: Arc<Semaphore>,
     /// Permits for open CheckStream calls; refused (not queued) when none is left.
     streams: Arc<Semaphore>,
+    /// Permits for open Audit calls; refused (not queued) when none is left.
+    audits: Arc<Semaphore>,
     metrics: Arc<Metrics>,
     /// Turns true when the server starts draining: open streams stop taking requests.
     draining: watch::Receiver<bool>,
@@ -61,6 +66,7 @@ impl NearDupService {
                 request_timeout: config.request_timeout,
                 pool: Arc::new(Semaphore::new(limits.max_inflight)),
                 streams: Arc::new(Semaphore::new(limits.max_check_streams)),
+                audits: Arc::new(Semaphore::new(limits.max_audit_calls)),
                 metrics,
                 draining,
             }),
@@ -91,9 +97,10 @@ impl NearDupService {
         F: FnOnce(&Engine) -> crate::Result<T> + Send + 'static,
     {
         let pool = self.inner.pool.clone();
+        let max_inflight = self.inner.limits.max_inflight;
         let engine = self.inner.engine.clone();
         let call = async move {
-            let permit = pool
+            let permit = Arc::clone(&pool)
                 .acquire_owned()
                 .await
                 .map_err(|_| Status::unavailable("server is shutting down"))?;
@@ -101,27 +108,33 @@ impl NearDupService {
             if deadline.is_some_and(|d| Instant::now() >= d) {
                 return Err(deadline_exceeded());
             }
-            // The permit moves into the blocking task: if the caller gives up, the work still
-            // finishes (check-and-insert stays atomic) and the pool stays bounded.
+            // Alone (no other engine call in flight) on a multi-threaded runtime, the work runs
+            // right here on this worker thread (`block_in_place` hands the thread's other tasks
+            // to another one): no hop to a pool thread on the latency path. Under concurrency
+            // that hand-off costs more than it saves, so the work goes to the blocking pool;
+            // the permit moves with it, so if the caller gives up the work still finishes
+            // (check-and-insert stays atomic) and the pool stays bounded.
+            let alone = pool.available_permits() + 1 == max_inflight;
+            if alone
+                && tokio::runtime::Handle::current().runtime_flavor()
+                    == tokio::runtime::RuntimeFlavor::MultiThread
+            {
+                let _permit = permit;
+                let result = tokio::task::block_in_place(|| work(&engine));
+                // As with the pool: the work finished, but the caller is told it was too late.
+                if deadline.is_some_and(|d| Instant::now() >= d) {
+                    return Err(deadline_exceeded());
+                }
+                return result.map_err(Status::from);
+            }
             let joined = tokio::task::spawn_blocking(move || {
                 let _permit = permit;
                 work(&engine)
             })
             .await;
-            match joined {
-                Ok(result) => result.map_err(Status::from),
-                Err(err) => {
-                    tracing::error!(error = %err, "engine task failed");
-                    Err(Status::internal("engine task failed; see the server log"))
-                }
-            }
+            joined.map_err(task_failed)?.map_err(Status::from)
         };
-        match deadline {
-            None => call.await,
-            Some(deadline) => tokio::time::timeout_at(deadline.into(), call)
-                .await
-                .unwrap_or_else(|_| Err(deadline_exceeded())),
-        }
+        within(deadline, call).await
     }
 
     /// One check, as used by Check and by each CheckStream request.
@@ -159,6 +172,25 @@ impl NearDupService {
             }
         };
         self.inner.metrics.observe(method, code, started);
+    }
+}
+
+/// A blocking task that panicked or was cancelled: logged, sent as a short `INTERNAL`.
+fn task_failed(err: tokio::task::JoinError) -> Status {
+    tracing::error!(error = %err, "engine task failed");
+    Status::internal("engine task failed; see the server log")
+}
+
+/// `call`, or `DEADLINE_EXCEEDED` once `deadline` passes.
+async fn within<T>(
+    deadline: Option<Instant>,
+    call: impl std::future::Future<Output = Result<T, Status>>,
+) -> Result<T, Status> {
+    match deadline {
+        None => call.await,
+        Some(deadline) => tokio::time::timeout_at(deadline.into(), call)
+            .await
+            .unwrap_or_else(|_| Err(deadline_exceeded())),
     }
 }
 
@@ -368,6 +400,16 @@ impl NearDup for NearDupService {
         let proto::EchoRequest { payload } = request.into_inner();
         let result = Ok(Response::new(proto::EchoResponse { payload }));
         self.observe("Echo", started, &result);
+        result
+    }
+
+    async fn audit(
+        &self,
+        request: Request<Streaming<proto::AuditRequest>>,
+    ) -> Result<Response<proto::AuditResponse>, Status> {
+        let started = Instant::now();
+        let result = self.audit_call(request).await.map(Response::new);
+        self.observe("Audit", started, &result);
         result
     }
 }

@@ -11,7 +11,7 @@ impl From<Error> for Status {
     fn from(err: Error) -> Self {
         let code = match &err {
             Error::InvalidArgument { .. } | Error::Decode { .. } => Code::InvalidArgument,
-            Error::TooLarge { .. } => Code::ResourceExhausted,
+            Error::TooLarge { .. } | Error::TooMany { .. } => Code::ResourceExhausted,
             Error::AlreadyExists { .. } => Code::AlreadyExists,
             Error::NotFound { .. } => Code::NotFound,
             Error::Unavailable(_) => Code::Unavailable,
@@ -65,6 +65,14 @@ mod tests {
                 Code::InvalidArgument,
             ),
             (Error::Unavailable("draining".into()), Code::Unavailable),
+            (
+                Error::TooMany {
+                    what: "documents in one Audit call",
+                    limit: 3,
+                    setting: "limits.max_audit_documents",
+                },
+                Code::ResourceExhausted,
+            ),
         ];
         for (err, code) in cases {
             let message = err.to_string();

@@ -31,7 +31,9 @@ def test_reflection_lists_and_describes_the_service(address):
         pool = descriptor_pool.DescriptorPool(ProtoReflectionDescriptorDatabase(channel))
         service = pool.FindServiceByName("neardup.v1.NearDup")
         methods = {m.name for m in service.methods}
-        assert {"Check", "CheckStream", "Clean", "Delete", "Stats", "Echo"} <= methods
+        assert {"Check", "CheckStream", "Clean", "Delete", "Stats", "Echo", "Audit"} <= methods
+        audit = service.methods_by_name["Audit"]
+        assert audit.client_streaming and not audit.server_streaming
         check = pool.FindMessageTypeByName("neardup.v1.CheckResponse")
         assert check.fields_by_name["simhash"].type == check.fields_by_name["simhash"].TYPE_FIXED64
 
@@ -133,3 +135,24 @@ def test_gzip_channel(address, namespace):
     with NearDupClient(address, gzip=True) as c:
         resp = c.check("g", text="compressed request " * 200, namespace=namespace)
         assert resp.id == "g"
+
+
+def test_audit_summarizes_a_corpus_without_touching_namespaces(client, seeds, namespace):
+    import json
+
+    client.check("live", text=seeds[0][1], namespace=namespace)
+    before = client.stats(namespace).namespaces
+    docs = [client.document(name, text=text, source="seeds") for name, text in seeds]
+    docs += [client.document(f"{name}-copy", text=reflowed(text)) for name, text in seeds[:2]]
+    resp = client.audit(docs, batch=3, return_clusters=True)
+    s = resp.summary
+    assert (s.documents, s.exact_duplicates + s.near_duplicates, s.clusters) == (7, 2, 5)
+    assert s.languages["ar"] == 7
+    assert json.loads(resp.summary_json)["documents"] == 7
+    assert [r.id for r in resp.clusters][-2:] == [f"{seeds[0][0]}-copy", f"{seeds[1][0]}-copy"]
+    assert resp.clusters[-1].canonical_id == seeds[1][0]
+    assert client.stats(namespace).namespaces == before
+    with pytest.raises(grpc.RpcError) as err:
+        client.audit([client.document("", text="no id")])
+    assert err.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert "document 1" in err.value.details() and "document.id" in err.value.details()

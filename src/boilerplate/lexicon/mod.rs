@@ -27,6 +27,10 @@ impl Hasher for FastHasher {
     fn write_u64(&mut self, i: u64) {
         self.0 = (self.0.rotate_left(5) ^ i).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
     }
+    fn write_u128(&mut self, i: u128) {
+        self.write_u64(i as u64);
+        self.write_u64((i >> 64) as u64);
+    }
     fn write_u32(&mut self, i: u32) {
         self.write_u64(u64::from(i));
     }
@@ -99,9 +103,14 @@ pub struct Lexicon {
     /// xxh3 of a folded stop word → bit mask of the languages that list it (hashing once with
     /// xxh3 and looking up the u64 is the cheapest exact-enough test on the hot path).
     stop: FastMap<u64, u32>,
-    /// The same for stop words of at most 7 bytes, keyed by [`short_key`] (no hashing of the
-    /// bytes: most tokens looked up are this short).
-    stop_short: FastMap<u64, u32>,
+    /// The same for stop words of at most 15 bytes, keyed by [`short_key`] (exact, and no
+    /// hashing of the bytes: most tokens looked up are this short).
+    stop_short: FastMap<u128, u32>,
+    /// Bit `n` of entry `b`: some stop word of `n` bytes starts with byte `b` (a token failing
+    /// this or [`Lexicon::stop_last`] is no stop word, without a table lookup).
+    stop_first: [u32; 256],
+    /// Bit `n` of entry `b`: some stop word of `n` bytes ends with byte `b`.
+    stop_last: [u32; 256],
     /// Single-character stop words of the per-character languages.
     char_stop: FastMap<char, u32>,
     /// Mask of the languages measured per character.
@@ -122,14 +131,59 @@ fn prefix_key(folded: &str) -> &str {
     let Some((_, first)) = it.next() else {
         return "";
     };
-    if !first.is_alphanumeric() {
+    if !is_alphanumeric(first) {
         return &folded[..first.len_utf8()];
     }
     match it.next() {
-        Some((i, c)) if c.is_alphanumeric() => &folded[..i + c.len_utf8()],
+        Some((i, c)) if is_alphanumeric(c) => &folded[..i + c.len_utf8()],
         Some((i, _)) => &folded[..i],
         None => folded,
     }
+}
+
+/// Unicode properties of the characters below U+0800 (Latin, Greek, Cyrillic, Arabic,
+/// Hebrew), one bit each, computed once from `char`'s own.
+struct LowProps {
+    alphanumeric: [u64; 32],
+    lowercase: [u64; 32],
+}
+
+fn low_props() -> &'static LowProps {
+    static PROPS: OnceLock<LowProps> = OnceLock::new();
+    PROPS.get_or_init(|| {
+        let mut p = LowProps {
+            alphanumeric: [0; 32],
+            lowercase: [0; 32],
+        };
+        for c in (0..0x800u32).filter_map(char::from_u32) {
+            let cp = c as usize;
+            if c.is_alphanumeric() {
+                p.alphanumeric[cp >> 6] |= 1 << (cp & 63);
+            }
+            if c.is_lowercase() {
+                p.lowercase[cp >> 6] |= 1 << (cp & 63);
+            }
+        }
+        p
+    })
+}
+
+/// [`char::is_alphanumeric`], by table below U+0800.
+pub(crate) fn is_alphanumeric(c: char) -> bool {
+    let cp = c as usize;
+    if cp >= 0x800 {
+        return c.is_alphanumeric();
+    }
+    (low_props().alphanumeric[cp >> 6] >> (cp & 63)) & 1 != 0
+}
+
+/// [`char::is_lowercase`], by table below U+0800.
+pub(crate) fn is_lowercase(c: char) -> bool {
+    let cp = c as usize;
+    if cp >= 0x800 {
+        return c.is_lowercase();
+    }
+    (low_props().lowercase[cp >> 6] >> (cp & 63)) & 1 != 0
 }
 
 /// The lexicon, loaded once.
@@ -144,6 +198,8 @@ impl Lexicon {
             langs: Vec::new(),
             stop: FastMap::default(),
             stop_short: FastMap::default(),
+            stop_first: [0; 256],
+            stop_last: [0; 256],
             char_stop: FastMap::default(),
             char_langs: 0,
             whole: FastMap::default(),
@@ -172,6 +228,13 @@ impl Lexicon {
                         *lex.stop.entry(word_hash(&w)).or_insert(0) |= mask;
                         if let Some(key) = short_key(&w) {
                             *lex.stop_short.entry(key).or_insert(0) |= mask;
+                        }
+                        let b = w.as_bytes();
+                        if let (Some(&first), Some(&last), true) =
+                            (b.first(), b.last(), b.len() <= MAX_STOP_LEN)
+                        {
+                            lex.stop_first[usize::from(first)] |= 1 << b.len();
+                            lex.stop_last[usize::from(last)] |= 1 << b.len();
                         }
                     }
                     continue;
@@ -227,10 +290,22 @@ impl Lexicon {
     }
 
     /// Bit mask of the languages listing the folded token as a stop word (0 if none).
+    #[inline]
     pub fn stop_mask(&self, folded_token: &str) -> u32 {
-        if folded_token.len() > 24 {
+        let b = folded_token.as_bytes();
+        let (Some(&first), Some(&last), true) = (b.first(), b.last(), b.len() <= MAX_STOP_LEN)
+        else {
+            return 0;
+        };
+        let lens = self.stop_first[usize::from(first)] & self.stop_last[usize::from(last)];
+        if (lens >> b.len()) & 1 == 0 {
             return 0;
         }
+        self.stop_lookup(folded_token)
+    }
+
+    /// [`Lexicon::stop_mask`] past its prefilter: the table lookup.
+    fn stop_lookup(&self, folded_token: &str) -> u32 {
         if let Some(key) = short_key(folded_token) {
             return self.stop_short.get(&key).copied().unwrap_or(0);
         }
@@ -243,7 +318,7 @@ impl Lexicon {
     /// [`Lexicon::stop_mask`] of a folded token given its byte length and [`word_key`] (for
     /// callers that need the key anyway).
     pub fn stop_mask_of_key(&self, len: usize, key: u64) -> u32 {
-        if len > 24 {
+        if len > MAX_STOP_LEN {
             return 0;
         }
         self.stop.get(&key).copied().unwrap_or(0)
@@ -277,11 +352,22 @@ impl Lexicon {
         }
         // "Image 2 of 5": a short block whose words without numbers are a phrase.
         if whole.len() <= 40 && whole.bytes().any(|b| b.is_ascii_digit()) {
-            let words: Vec<&str> = whole
+            // The words joined by single spaces, in a buffer on the stack.
+            let mut buf = [0u8; 40];
+            let mut len = 0;
+            for w in whole
                 .split(' ')
                 .filter(|w| !w.bytes().all(|b| b.is_ascii_digit()))
-                .collect();
-            if let Some(hit) = self.whole_get(&words.join(" ")) {
+            {
+                let sep = usize::from(len > 0);
+                if let Some(dst) = buf.get_mut(len..len + sep + w.len()) {
+                    dst[..sep].fill(b' ');
+                    dst[sep..].copy_from_slice(w.as_bytes());
+                    len += sep + w.len();
+                }
+            }
+            let joined = std::str::from_utf8(&buf[..len]).unwrap_or("");
+            if let Some(hit) = self.whole_get(joined) {
                 return Some(hit);
             }
         }
@@ -314,18 +400,20 @@ impl Lexicon {
     }
 }
 
-/// Exact key of a word of at most 7 bytes: its bytes, little-endian, and its length in the top
+/// Longest token, in bytes, looked up as a stop word.
+const MAX_STOP_LEN: usize = 24;
+
+/// Exact key of a word of at most 15 bytes: its bytes, little-endian, and its length in the top
 /// byte.
-fn short_key(w: &str) -> Option<u64> {
+fn short_key(w: &str) -> Option<u128> {
     let b = w.as_bytes();
-    if b.len() > 7 {
+    if b.len() > 15 {
         return None;
     }
-    let mut key = (b.len() as u64) << 56;
-    for (i, &x) in b.iter().enumerate() {
-        key |= u64::from(x) << (8 * i);
-    }
-    Some(key)
+    let mut buf = [0u8; 16];
+    buf.get_mut(..b.len())?.copy_from_slice(b);
+    buf[15] = b.len() as u8;
+    Some(u128::from_le_bytes(buf))
 }
 
 fn word_hash(w: &str) -> u64 {
@@ -345,8 +433,42 @@ fn leak(s: &str) -> &'static str {
 
 /// Strip leading and trailing punctuation, symbols and spaces (`:`, `»`, `|`, `…`) from a folded
 /// block, for whole-block matching.
+#[inline]
 pub fn trim_marks(s: &str) -> &str {
-    s.trim_matches(|c: char| !is_wordish(c))
+    let b = s.as_bytes();
+    if starts_wordish(b) && ends_wordish(b) {
+        return s;
+    }
+    trim_unwordish(s)
+}
+
+/// Whether the first character of `b` is an ASCII letter or digit or a wordish two-byte
+/// character (false when it cannot tell cheaply).
+#[inline]
+fn starts_wordish(b: &[u8]) -> bool {
+    match b {
+        [x, ..] if x.is_ascii_alphanumeric() => true,
+        [x0 @ 0xC0..=0xDF, x1, ..] => wordish_2(*x0, *x1),
+        _ => false,
+    }
+}
+
+/// Whether the last character of `b` is an ASCII letter or digit or a wordish two-byte
+/// character (false when it cannot tell cheaply).
+#[inline]
+fn ends_wordish(b: &[u8]) -> bool {
+    match b {
+        [.., x] if x.is_ascii_alphanumeric() => true,
+        [.., x0 @ 0xC0..=0xDF, x1 @ 0x80..=0xBF] => wordish_2(*x0, *x1),
+        _ => false,
+    }
+}
+
+/// [`is_wordish`] of the two-byte character `x0 x1`.
+#[inline]
+fn wordish_2(x0: u8, x1: u8) -> bool {
+    let cp = (usize::from(x0 & 0x1F) << 6) | usize::from(x1 & 0x3F);
+    (WORDISH_LOW[cp >> 6] >> (cp & 63)) & 1 != 0
 }
 
 /// Fold text for matching: lower case, Arabic letter variants unified (أ إ آ ٱ → ا, ى → ي,
@@ -360,15 +482,82 @@ pub fn fold(s: &str) -> String {
 
 /// Whether a character belongs to a word (letters, digits, marks), cheaply: ASCII by table,
 /// other characters unless they are common punctuation, symbols or spaces.
+#[inline]
 pub fn is_wordish(c: char) -> bool {
-    if c.is_ascii() {
-        return c.is_ascii_alphanumeric();
+    let cp = c as u32;
+    if cp < 0x800 {
+        return (WORDISH_LOW[(cp >> 6) as usize] >> (cp & 63)) & 1 != 0;
     }
-    !matches!(c as u32,
+    wordish_slow(cp)
+}
+
+/// [`is_wordish`] by its definition (the table below is built from it).
+const fn wordish_slow(cp: u32) -> bool {
+    if cp < 0x80 {
+        return (cp as u8).is_ascii_alphanumeric();
+    }
+    !matches!(cp,
         0x00A0..=0x00BF | 0x00D7 | 0x00F7 | 0x2000..=0x2BFF | 0x3000..=0x303F | 0xFF01..=0xFF0F
         | 0xFF1A..=0xFF20 | 0xFF3B..=0xFF40 | 0xFF5B..=0xFF65 | 0x060C | 0x061B | 0x061F
         | 0x066A..=0x066D | 0x06D4 | 0x0964 | 0x0965 | 0x104A | 0x104B | 0xFE50..=0xFE6F
         | 0xFD3E | 0xFD3F)
+}
+
+/// [`wordish_slow`] of every code point below U+0800, one bit each.
+const WORDISH_LOW: [u64; 32] = {
+    let mut t = [0u64; 32];
+    let mut cp = 0u32;
+    while cp < 0x800 {
+        if wordish_slow(cp) {
+            t[(cp >> 6) as usize] |= 1 << (cp & 63);
+        }
+        cp += 1;
+    }
+    t
+};
+
+/// `s.trim_matches(|c| !is_wordish(c))`, deciding ASCII and two-byte characters by table
+/// without decoding them.
+fn trim_unwordish(s: &str) -> &str {
+    let b = s.as_bytes();
+    let mut start = 0;
+    while let Some(&x) = b.get(start) {
+        let (wordish, len) = if x < 0x80 {
+            (x.is_ascii_alphanumeric(), 1)
+        } else if let (0xC0..=0xDF, Some(&x1)) = (x, b.get(start + 1)) {
+            let cp = (u32::from(x & 0x1F) << 6) | u32::from(x1 & 0x3F);
+            ((WORDISH_LOW[(cp >> 6) as usize] >> (cp & 63)) & 1 != 0, 2)
+        } else {
+            match s.get(start..).and_then(|r| r.chars().next()) {
+                Some(c) => (is_wordish(c), c.len_utf8()),
+                None => (true, 0),
+            }
+        };
+        if wordish {
+            break;
+        }
+        start += len;
+    }
+    let mut end = b.len();
+    while end > start {
+        let x = b[end - 1];
+        let (wordish, len) = if x < 0x80 {
+            (x.is_ascii_alphanumeric(), 1)
+        } else if let (Some(&x0 @ 0xC0..=0xDF), true) = (b.get(end.wrapping_sub(2)), end >= 2) {
+            let cp = (u32::from(x0 & 0x1F) << 6) | u32::from(x & 0x3F);
+            ((WORDISH_LOW[(cp >> 6) as usize] >> (cp & 63)) & 1 != 0, 2)
+        } else {
+            match s.get(..end).and_then(|r| r.chars().next_back()) {
+                Some(c) => (is_wordish(c), c.len_utf8()),
+                None => (true, 0),
+            }
+        };
+        if wordish {
+            break;
+        }
+        end -= len;
+    }
+    s.get(start..end).unwrap_or("")
 }
 
 /// Scripts without letter case (Hebrew through Myanmar, CJK, Hangul): no lower-casing needed.
@@ -377,58 +566,297 @@ fn caseless(c: char) -> bool {
 }
 
 /// [`fold`] appending to `out` (no allocation when `out` has room).
+///
+/// Runs of ASCII non-space bytes are copied and lower-cased in one step, and runs of two-byte
+/// characters that fold to themselves (most Arabic, Hebrew, Cyrillic lower case) are copied
+/// as they are; other characters go one by one.
 pub fn fold_into(s: &str, out: &mut String) {
     let base = out.len();
+    let tables = fold_tables();
+    let bytes = s.as_bytes();
+    // Whether the output ends in a space (before the pending segment).
     let mut space = true;
-    for c in s.chars() {
-        if c.is_ascii() {
-            if c.is_ascii_whitespace() {
+    // `s[seg..i]` folds to itself but for ASCII case: appended in one step when a character
+    // that changes (or the end) comes. `ascii`: it holds ASCII other than spaces.
+    let mut seg = 0;
+    let mut ascii = false;
+    let mut i = 0;
+    while let Some(&b) = bytes.get(i) {
+        match FOLD_CLASS[usize::from(b)] {
+            FC_PLAIN => {
+                ascii = true;
+                i += 1;
+                // Seven bytes at a time through ASCII text with single spaces, the window
+                // taking the byte before along to see a space after a space.
+                while let Some(w) = bytes.get(i - 1..i + 7) {
+                    if !plain_ascii_8(w) {
+                        break;
+                    }
+                    i += 7;
+                }
+                continue;
+            }
+            FC_TWO => {
+                if same_at(bytes, i, tables) {
+                    // A run of two-byte characters that fold to themselves, with single
+                    // spaces between words.
+                    i += 2;
+                    loop {
+                        match bytes.get(i) {
+                            Some(0xC2..=0xDF) if same_at(bytes, i, tables) => i += 2,
+                            Some(b' ') if bytes[i - 1] != b' ' => i += 1,
+                            _ => break,
+                        }
+                    }
+                    continue;
+                }
+                flush_segment(s, seg, i, ascii, out, &mut space);
+                let cp = cp_at(bytes, i);
+                match tables.map[cp] {
+                    FOLD_DROP => {}
+                    FOLD_SPACE => {
+                        if !space {
+                            out.push(' ');
+                            space = true;
+                        }
+                    }
+                    FOLD_GENERAL => {
+                        if let Some(c) = char::from_u32(cp as u32) {
+                            push_folded(c, out, &mut space);
+                        }
+                    }
+                    o => {
+                        out.push(o);
+                        space = false;
+                    }
+                }
+                i += 2;
+            }
+            FC_SPACE => {
+                let after_space = match i.checked_sub(1) {
+                    Some(p) if p >= seg => bytes[p] == b' ',
+                    _ => space,
+                };
+                if !after_space {
+                    i += 1;
+                    continue;
+                }
+                // A space after a space (or at the start) is dropped.
+                flush_segment(s, seg, i, ascii, out, &mut space);
+                i += 1;
+            }
+            FC_WHITE => {
+                flush_segment(s, seg, i, ascii, out, &mut space);
                 if !space {
                     out.push(' ');
                     space = true;
                 }
-            } else {
-                space = false;
-                out.push(c.to_ascii_lowercase());
+                i += 1;
             }
-            continue;
-        }
-        let mapped = match c {
-            'أ' | 'إ' | 'آ' | 'ٱ' => 'ا',
-            'ى' | 'ی' => 'ي',
-            'ة' => 'ه',
-            'ک' => 'ك',
-            '\u{064B}'..='\u{065F}' | '\u{0670}' | '\u{0640}' => continue,
-            '\u{200B}'..='\u{200F}'
-            | '\u{202A}'..='\u{202E}'
-            | '\u{2066}'..='\u{2069}'
-            | '\u{FEFF}' => continue,
-            '\u{00A0}' => ' ',
-            _ => c,
-        };
-        if mapped.is_whitespace() {
-            if !space {
-                out.push(' ');
-                space = true;
+            _ => {
+                flush_segment(s, seg, i, ascii, out, &mut space);
+                let Some(c) = s.get(i..).and_then(|r| r.chars().next()) else {
+                    break;
+                };
+                push_folded(c, out, &mut space);
+                i += c.len_utf8();
             }
-            continue;
         }
-        space = false;
-        if caseless(mapped) {
-            out.push(mapped);
-        } else if mapped.is_uppercase() {
-            out.extend(mapped.to_lowercase());
-        } else {
-            out.push(mapped);
-        }
+        seg = i;
+        ascii = false;
     }
+    flush_segment(s, seg, bytes.len(), ascii, out, &mut space);
     if out.len() > base && out.ends_with(' ') {
         out.pop();
     }
 }
 
+/// Code point of the two-byte character at `i`.
+#[inline]
+fn cp_at(bytes: &[u8], i: usize) -> usize {
+    let b0 = bytes.get(i).copied().unwrap_or(0);
+    let b1 = bytes.get(i + 1).copied().unwrap_or(0);
+    (usize::from(b0 & 0x1F) << 6) | usize::from(b1 & 0x3F)
+}
+
+/// Whether the two-byte character at `i` folds to itself.
+#[inline]
+fn same_at(bytes: &[u8], i: usize, tables: &FoldTables) -> bool {
+    let cp = cp_at(bytes, i);
+    (tables.same[cp >> 6] >> (cp & 63)) & 1 != 0
+}
+
+/// Whether the 8 bytes of `w` are ASCII from the space up with no two spaces side by side (a
+/// word-at-a-time test: no byte below 0x20 or above 0x7F, and no adjacent zero lanes in the
+/// bytes xor-ed with spaces).
+#[inline]
+fn plain_ascii_8(w: &[u8]) -> bool {
+    let [a, b, c, d, e, f, g, h] = *w else {
+        return false;
+    };
+    let x = u64::from_le_bytes([a, b, c, d, e, f, g, h]);
+    const LOW: u64 = 0x7F7F_7F7F_7F7F_7F7F;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    const SPACES: u64 = 0x2020_2020_2020_2020;
+    if (x.wrapping_sub(SPACES) | x) & HIGH != 0 {
+        return false;
+    }
+    let y = x ^ SPACES;
+    // High bit of each lane that is a space, exactly (no carry crosses lanes).
+    let spaces = !(((y & LOW) + LOW) | y) & HIGH;
+    spaces & (spaces >> 8) == 0
+}
+
+/// Append `s[seg..end]`, lower-cased when it holds ASCII, and note whether it ends in a space.
+#[inline]
+fn flush_segment(s: &str, seg: usize, end: usize, ascii: bool, out: &mut String, space: &mut bool) {
+    if end <= seg {
+        return;
+    }
+    let at = out.len();
+    out.push_str(s.get(seg..end).unwrap_or(""));
+    if ascii {
+        if let Some(tail) = out.get_mut(at..) {
+            tail.make_ascii_lowercase();
+        }
+    }
+    *space = s.as_bytes().get(end - 1) == Some(&b' ');
+}
+
+/// [`FOLD_CLASS`]: ASCII other than white space (copied, lower-cased).
+const FC_PLAIN: u8 = 0;
+/// [`FOLD_CLASS`]: a space (copied unless it follows a space).
+const FC_SPACE: u8 = 1;
+/// [`FOLD_CLASS`]: other ASCII white space ([`char::is_ascii_whitespace`]: no vertical tab).
+const FC_WHITE: u8 = 2;
+/// [`FOLD_CLASS`]: lead byte of a two-byte character (decided by [`FoldTables`]).
+const FC_TWO: u8 = 3;
+/// [`FOLD_CLASS`]: lead byte of a longer character (the general rule).
+const FC_WIDE: u8 = 4;
+
+/// How [`fold_into`] treats each byte at a character boundary.
+const FOLD_CLASS: [u8; 256] = {
+    let mut t = [FC_WIDE; 256];
+    let mut b = 0;
+    while b < 256 {
+        t[b] = match b as u8 {
+            b' ' => FC_SPACE,
+            b'\t' | b'\n' | 0x0C | b'\r' => FC_WHITE,
+            0x00..=0x7F => FC_PLAIN,
+            0xC2..=0xDF => FC_TWO,
+            _ => FC_WIDE,
+        };
+        b += 1;
+    }
+    t
+};
+
+/// Append the fold of one non-ASCII character by the general rule ([`fold_char`], then lower
+/// case); `space` says whether the output ends in a (collapsible) space.
+fn push_folded(c: char, out: &mut String, space: &mut bool) {
+    match fold_char(c) {
+        Folded::Drop => {}
+        Folded::Space => {
+            if !*space {
+                out.push(' ');
+                *space = true;
+            }
+        }
+        Folded::Char(m) => {
+            *space = false;
+            if caseless(m) {
+                out.push(m);
+            } else if m.is_uppercase() {
+                out.extend(m.to_lowercase());
+            } else {
+                out.push(m);
+            }
+        }
+    }
+}
+
+/// What [`fold_into`] does with one non-ASCII character before lower-casing.
+enum Folded {
+    Drop,
+    Space,
+    Char(char),
+}
+
+fn fold_char(c: char) -> Folded {
+    let mapped = match c {
+        'أ' | 'إ' | 'آ' | 'ٱ' => 'ا',
+        'ى' | 'ی' => 'ي',
+        'ة' => 'ه',
+        'ک' => 'ك',
+        '\u{064B}'..='\u{065F}' | '\u{0670}' | '\u{0640}' => return Folded::Drop,
+        '\u{200B}'..='\u{200F}'
+        | '\u{202A}'..='\u{202E}'
+        | '\u{2066}'..='\u{2069}'
+        | '\u{FEFF}' => return Folded::Drop,
+        '\u{00A0}' => ' ',
+        _ => c,
+    };
+    if mapped.is_whitespace() {
+        Folded::Space
+    } else {
+        Folded::Char(mapped)
+    }
+}
+
+/// Markers of [`FoldTables::map`] (control characters, never an output of the fold).
+const FOLD_DROP: char = '\u{0}';
+const FOLD_SPACE: char = '\u{1}';
+const FOLD_GENERAL: char = '\u{2}';
+
+/// [`fold_into`]'s result for every character below U+0800 that folds to at most one
+/// character, computed once from the general path so that both agree, and which of them fold
+/// to themselves.
+struct FoldTables {
+    map: [char; 0x800],
+    /// Bit `cp`: `map[cp] == cp` (the character is copied as it is).
+    same: [u64; 32],
+}
+
+fn fold_tables() -> &'static FoldTables {
+    static TABLES: OnceLock<FoldTables> = OnceLock::new();
+    TABLES.get_or_init(|| {
+        let map: [char; 0x800] = std::array::from_fn(|cp| fold_one(cp as u32));
+        let mut same = [0u64; 32];
+        for (cp, &o) in map.iter().enumerate() {
+            if o as usize == cp {
+                same[cp >> 6] |= 1 << (cp & 63);
+            }
+        }
+        FoldTables { map, same }
+    })
+}
+
+/// [`FoldTables::map`] entry of one code point.
+fn fold_one(cp: u32) -> char {
+    let Some(c) = char::from_u32(cp).filter(|c| !c.is_ascii()) else {
+        return FOLD_GENERAL;
+    };
+    match fold_char(c) {
+        Folded::Drop => FOLD_DROP,
+        Folded::Space => FOLD_SPACE,
+        Folded::Char(m) => {
+            let mut lower = String::new();
+            if caseless(m) || !m.is_uppercase() {
+                lower.push(m);
+            } else {
+                lower.extend(m.to_lowercase());
+            }
+            let mut chars = lower.chars();
+            match (chars.next(), chars.next()) {
+                (Some(o), None) if (o as u32) > 0x20 => o,
+                _ => FOLD_GENERAL,
+            }
+        }
+    }
+}
+
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
     #[test]
@@ -472,5 +900,177 @@ mod tests {
         assert_ne!(lex.stop_mask("the"), 0);
         assert_ne!(lex.stop_mask(&fold("إلى")), 0);
         assert_eq!(lex.stop_mask("parliament"), 0);
+    }
+
+    /// Characters that exercise every path of the fold, the trim and the stop-word table.
+    pub(crate) const TRICKY: &[char] = &[
+        'a',
+        'Z',
+        'q',
+        '0',
+        '7',
+        ' ',
+        ' ',
+        ' ',
+        '\t',
+        '\n',
+        '\r',
+        '\x0B',
+        '\x0C',
+        '\0',
+        '.',
+        '!',
+        '?',
+        ':',
+        '(',
+        ')',
+        '-',
+        '"',
+        'é',
+        'É',
+        'ß',
+        'ẞ',
+        'İ',
+        'Σ',
+        'ς',
+        'Д',
+        'д',
+        '©',
+        '«',
+        '»',
+        '\u{85}',
+        '\u{A0}',
+        'ا',
+        'أ',
+        'إ',
+        'آ',
+        'ٱ',
+        'ى',
+        'ی',
+        'ة',
+        'ک',
+        'ل',
+        'م',
+        '\u{64B}',
+        '\u{640}',
+        '\u{670}',
+        '؟',
+        '۔',
+        '،',
+        'ש',
+        '\u{1680}',
+        '\u{2000}',
+        '\u{200B}',
+        '\u{200C}',
+        '\u{2028}',
+        '\u{3000}',
+        '\u{FEFF}',
+        '\u{212A}',
+        '…',
+        '。',
+        '中',
+        '的',
+        'の',
+        '한',
+        '😀',
+        '\u{20000}',
+        '”',
+    ];
+
+    /// A string of [`TRICKY`] characters and stop words.
+    pub(crate) fn tricky_text() -> impl proptest::strategy::Strategy<Value = String> {
+        use proptest::prelude::*;
+        let piece = prop_oneof![
+            4 => proptest::sample::select(TRICKY).prop_map(String::from),
+            1 => proptest::sample::select(&["the", "The", "OF", "في", "إلى", "على", "und", "и"][..])
+                .prop_map(String::from),
+            1 => proptest::sample::select(
+                &[
+                    "Read More about the Minister",
+                    "a b c d e f g h i j",
+                    "two  spaces  here",
+                    "العالم العربي اليوم",
+                    "Привет мир всем",
+                ][..]
+            )
+            .prop_map(String::from),
+            1 => any::<char>().prop_map(String::from),
+        ];
+        proptest::collection::vec(piece, 0..120).prop_map(|v| v.concat())
+    }
+
+    /// The fold one character at a time, as first written.
+    fn fold_reference(s: &str) -> String {
+        let mut out = String::new();
+        let mut space = true;
+        for c in s.chars() {
+            if c.is_ascii() {
+                if c.is_ascii_whitespace() {
+                    if !space {
+                        out.push(' ');
+                        space = true;
+                    }
+                } else {
+                    space = false;
+                    out.push(c.to_ascii_lowercase());
+                }
+                continue;
+            }
+            push_folded(c, &mut out, &mut space);
+        }
+        if out.ends_with(' ') {
+            out.pop();
+        }
+        out
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(2000))]
+
+        #[test]
+        fn fold_and_trim_match_their_definitions(s in tricky_text()) {
+            proptest::prop_assert_eq!(fold(&s), fold_reference(&s));
+            let mut out = String::from("x");
+            fold_into(&s, &mut out);
+            proptest::prop_assert_eq!(&out[1..], fold_reference(&s));
+            for piece in s.split(' ').chain(std::iter::once(s.as_str())) {
+                let by_chars = piece.trim_matches(|c: char| !wordish_slow(c as u32));
+                proptest::prop_assert_eq!(trim_marks(piece), by_chars);
+            }
+        }
+
+        #[test]
+        fn stop_masks_match_the_word_lists(s in tricky_text()) {
+            let lex = lexicon();
+            let mut words: HashMap<String, u32> = HashMap::new();
+            for (bit, (_, data)) in FILES.iter().enumerate() {
+                for line in data.lines() {
+                    if let Some(ws) = line.strip_prefix("@stop") {
+                        for w in ws.split_whitespace() {
+                            *words.entry(fold(w)).or_insert(0) |= 1 << bit;
+                        }
+                    }
+                }
+            }
+            for t in fold(&s).split(' ').map(trim_marks) {
+                let want = if t.len() > MAX_STOP_LEN { 0 } else { words.get(t).copied().unwrap_or(0) };
+                proptest::prop_assert_eq!(lex.stop_mask(t), want, "{:?}", t);
+            }
+            for w in words.keys().filter(|w| w.len() <= MAX_STOP_LEN) {
+                proptest::prop_assert_eq!(lex.stop_mask(w), words[w]);
+            }
+        }
+    }
+
+    #[test]
+    fn wordish_table_matches_the_definition() {
+        for cp in 0..0x3_0000u32 {
+            if let Some(c) = char::from_u32(cp) {
+                assert_eq!(is_wordish(c), wordish_slow(cp), "{cp:x}");
+                if cp < 0x800 {
+                    assert_eq!(is_alphanumeric(c), c.is_alphanumeric(), "{cp:x}");
+                }
+            }
+        }
     }
 }

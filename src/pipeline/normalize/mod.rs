@@ -59,28 +59,50 @@ impl Normalized {
 
 /// Normalize `text` (see the module docs).
 pub fn normalize(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    let risky = run(text, &mut out, None);
+    let mut out = Vec::with_capacity(text.len() + 16);
+    let risky = run(text, &mut out, &mut NoOffsets, &mut NoTokens);
+    let out = into_string(out);
     // A second pass is a no-op on almost every text; it makes idempotence hold for the rare
     // sequences where case folding un-normalizes (e.g. U+0130 → i + U+0307). Only texts that
     // left the table-driven path can need it.
     if risky && !is_fixpoint(&out) {
-        let mut again = String::with_capacity(out.len());
-        run(&out, &mut again, None);
-        return again;
+        let mut again = Vec::with_capacity(out.len() + 16);
+        run(&out, &mut again, &mut NoOffsets, &mut NoTokens);
+        return into_string(again);
+    }
+    out
+}
+
+/// Normalize `text` to bytes (valid UTF-8), handing every token to `tokens` on the way; the
+/// feature pipeline's entry point. Equal to `normalize(text)` and
+/// [`super::tokenize::visit`] over it.
+pub fn normalize_tokens<T: TokenSink>(text: &str, tokens: &mut T) -> Vec<u8> {
+    let mut out = Vec::with_capacity(text.len() + 16);
+    let risky = run(text, &mut out, &mut NoOffsets, tokens);
+    if risky {
+        let first = into_string(out);
+        if !is_fixpoint(&first) {
+            // Rare: the second pass is what `normalize` returns; take its tokens instead.
+            tokens.reset();
+            let mut again = Vec::with_capacity(first.len() + 16);
+            run(&first, &mut again, &mut NoOffsets, tokens);
+            return again;
+        }
+        return first.into_bytes();
     }
     out
 }
 
 /// Normalize and keep the offset map to the original (see [`Normalized::offsets`]).
 pub fn normalize_with_offsets(text: &str) -> Normalized {
-    let mut out = String::with_capacity(text.len());
+    let mut out = Vec::with_capacity(text.len() + 16);
     let mut offsets = Vec::with_capacity(text.len() + 1);
-    let risky = run(text, &mut out, Some(&mut offsets));
+    let risky = run(text, &mut out, &mut offsets, &mut NoTokens);
+    let out = into_string(out);
     if risky && !is_fixpoint(&out) {
-        let mut again = String::with_capacity(out.len());
+        let mut again = Vec::with_capacity(out.len() + 16);
         let mut inner = Vec::with_capacity(out.len() + 1);
-        run(&out, &mut again, Some(&mut inner));
+        run(&out, &mut again, &mut inner, &mut NoTokens);
         // Compose the two maps: second-pass output → first-pass output → original.
         let composed = inner
             .iter()
@@ -92,7 +114,7 @@ pub fn normalize_with_offsets(text: &str) -> Normalized {
             })
             .collect();
         return Normalized {
-            text: again,
+            text: into_string(again),
             offsets: composed,
         };
     }
@@ -100,96 +122,376 @@ pub fn normalize_with_offsets(text: &str) -> Normalized {
     Normalized { text: out, offsets }
 }
 
+/// The writer only ever appends whole UTF-8 encodings of characters, so this never loses
+/// anything; the lossy branch exists so that no request path can panic.
+fn into_string(bytes: Vec<u8>) -> String {
+    String::from_utf8(bytes).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
+}
+
 fn is_fixpoint(out: &str) -> bool {
     out.is_ascii() || {
-        let mut probe = String::with_capacity(out.len());
-        run(out, &mut probe, None);
-        probe == out
+        let mut probe = Vec::with_capacity(out.len() + 16);
+        run(out, &mut probe, &mut NoOffsets, &mut NoTokens);
+        probe == out.as_bytes()
     }
 }
 
-/// Space/newline state of the writer.
-struct Writer<'a> {
-    out: &'a mut String,
-    offsets: Option<&'a mut Vec<u32>>,
+/// Where the writer records, for every output byte, the input offset it came from. A trait so
+/// that the common no-map case compiles to nothing.
+trait OffsetSink {
+    /// Record `n` output bytes that came from input offset `origin`.
+    fn record(&mut self, origin: usize, n: usize);
+    /// Forget everything recorded.
+    fn reset(&mut self);
+}
+
+/// No offset map wanted.
+struct NoOffsets;
+
+impl OffsetSink for NoOffsets {
+    #[inline(always)]
+    fn record(&mut self, _: usize, _: usize) {}
+    #[inline(always)]
+    fn reset(&mut self) {}
+}
+
+impl OffsetSink for Vec<u32> {
+    #[inline]
+    fn record(&mut self, origin: usize, n: usize) {
+        for _ in 0..n {
+            self.push(origin as u32);
+        }
+    }
+    fn reset(&mut self) {
+        self.clear();
+    }
+}
+
+/// Receives every token of the normalized text as the writer finishes it, so that the feature
+/// pipeline hashes tokens without a second pass over the text. Tokens are the maximal runs
+/// between separators, exactly the space-free chunks [`super::tokenize::visit`] splits.
+pub trait TokenSink {
+    /// One token: its bytes, whether it holds a character at or above U+0800 (which may need
+    /// segmentation), and whether a line ends after it.
+    fn token(&mut self, bytes: &[u8], wide: bool, line_end: bool);
+    /// Forget every token received (the writer started over).
+    fn reset(&mut self);
+}
+
+/// No tokens wanted.
+pub struct NoTokens;
+
+impl TokenSink for NoTokens {
+    #[inline(always)]
+    fn token(&mut self, _: &[u8], _: bool, _: bool) {}
+    #[inline(always)]
+    fn reset(&mut self) {}
+}
+
+/// Output bytes, offset map and the pending separator.
+struct Writer<'a, O: OffsetSink, T: TokenSink> {
+    out: &'a mut Vec<u8>,
+    offsets: &'a mut O,
+    tokens: &'a mut T,
     /// 0 = nothing pending, 1 = a space pending, 2 = a newline pending.
     pending: u8,
+    /// Where the current token starts in `out`.
+    token_start: usize,
+    /// Whether the current token holds a character at or above U+0800.
+    wide: bool,
 }
 
-impl Writer<'_> {
+impl<'a, O: OffsetSink, T: TokenSink> Writer<'a, O, T> {
+    fn new(out: &'a mut Vec<u8>, offsets: &'a mut O, tokens: &'a mut T) -> Self {
+        Writer {
+            out,
+            offsets,
+            tokens,
+            pending: 0,
+            token_start: 0,
+            wide: false,
+        }
+    }
+
+    /// Drop everything written (the caller starts over).
+    fn restart(&mut self) {
+        self.out.clear();
+        self.offsets.reset();
+        self.tokens.reset();
+        self.pending = 0;
+        self.token_start = 0;
+        self.wide = false;
+    }
+
+    /// Write the pending separator (if any) before the next character.
     #[inline]
-    fn push(&mut self, c: char, origin: usize) {
-        if self.pending != 0 && !self.out.is_empty() {
-            let sep = if self.pending == 2 { '\n' } else { ' ' };
-            self.out.push(sep);
-            if let Some(o) = self.offsets.as_deref_mut() {
-                o.push(origin as u32);
-            }
+    fn separate(&mut self, origin: usize) {
+        if !self.out.is_empty() {
+            let newline = self.pending == 2;
+            self.end_token(newline);
+            self.out.push(if newline { b'\n' } else { b' ' });
+            self.offsets.record(origin, 1);
+            self.token_start = self.out.len();
         }
         self.pending = 0;
-        self.out.push(c);
-        if let Some(o) = self.offsets.as_deref_mut() {
-            for _ in 0..c.len_utf8() {
-                o.push(origin as u32);
-            }
+    }
+
+    #[inline]
+    fn end_token(&mut self, line_end: bool) {
+        let token = self.out.get(self.token_start..).unwrap_or_default();
+        self.tokens.token(token, self.wide, line_end);
+        self.wide = false;
+    }
+
+    /// End the text: hand over the last token.
+    fn finish(&mut self) {
+        if self.out.len() > self.token_start {
+            self.end_token(true);
         }
     }
 
     #[inline]
+    fn push(&mut self, c: char, origin: usize) {
+        if self.pending != 0 {
+            self.separate(origin);
+        }
+        let cp = c as u32;
+        if cp < 0x80 {
+            self.out.push(cp as u8);
+            self.offsets.record(origin, 1);
+        } else if cp < 0x800 {
+            // Two-byte UTF-8 (Latin, Greek, Cyrillic, Arabic, Hebrew letters), written
+            // directly: the common non-ASCII case.
+            self.out.push(0xC0 | (cp >> 6) as u8);
+            self.out.push(0x80 | (cp & 0x3F) as u8);
+            self.offsets.record(origin, 2);
+        } else {
+            self.wide = true;
+            let mut buf = [0u8; 4];
+            let enc = c.encode_utf8(&mut buf);
+            self.out.extend_from_slice(enc.as_bytes());
+            self.offsets.record(origin, enc.len());
+        }
+    }
+
+    /// [`push`](Self::push) for a character in U+0080..U+0800 (two output bytes).
+    #[inline(always)]
+    fn push_two_byte(&mut self, cp: u16, origin: usize) {
+        if self.pending != 0 {
+            self.separate(origin);
+        }
+        self.out
+            .extend_from_slice(&[0xC0 | (cp >> 6) as u8, 0x80 | (cp & 0x3F) as u8]);
+        self.offsets.record(origin, 2);
+    }
+
+    /// [`push`](Self::push) for an ASCII character (one output byte).
+    #[inline(always)]
+    fn push_ascii(&mut self, b: u8, origin: usize) {
+        if self.pending != 0 {
+            self.separate(origin);
+        }
+        self.out.push(b);
+        self.offsets.record(origin, 1);
+    }
+
+    #[inline(always)]
     fn space(&mut self) {
         if self.pending == 0 {
             self.pending = 1;
         }
     }
 
-    #[inline]
+    #[inline(always)]
     fn newline(&mut self) {
         self.pending = 2;
     }
 }
 
+/// What an ASCII byte becomes: itself (lower-cased) when a letter or digit, else a separator.
+const ASCII_SPACE: u8 = 0;
+const ASCII_NEWLINE: u8 = 1;
+static ASCII_FOLD: [u8; 128] = {
+    let mut t = [ASCII_SPACE; 128];
+    let mut b = 0;
+    while b < 128 {
+        let c = b as u8;
+        t[b] = if c.is_ascii_lowercase() || c.is_ascii_digit() {
+            c
+        } else if c.is_ascii_uppercase() {
+            c.to_ascii_lowercase()
+        } else if c == b'\n' {
+            ASCII_NEWLINE
+        } else {
+            ASCII_SPACE
+        };
+        b += 1;
+    }
+    t
+};
+
+/// Fold an ASCII byte (the hot path of every Latin-script text).
+#[inline(always)]
+fn fold_ascii<O: OffsetSink, T: TokenSink>(b: u8, origin: usize, w: &mut Writer<'_, O, T>) {
+    match ASCII_FOLD.get(b as usize).copied().unwrap_or(ASCII_SPACE) {
+        ASCII_SPACE => w.space(),
+        ASCII_NEWLINE => w.newline(),
+        o => w.push_ascii(o, origin),
+    }
+}
+
 /// Normalize `text` into `out`; true when some character left the table-driven path (so the
 /// result may need a second pass to be a fixpoint).
-fn run(text: &str, out: &mut String, offsets: Option<&mut Vec<u32>>) -> bool {
-    let mut w = Writer {
-        out,
-        offsets,
-        pending: 0,
-    };
+fn run<O: OffsetSink, T: TokenSink>(
+    text: &str,
+    out: &mut Vec<u8>,
+    offsets: &mut O,
+    tokens: &mut T,
+) -> bool {
     let t = table();
-    let composed = text.is_ascii()
-        || match t.quick_check(text) {
-            Some(yes) => yes,
-            None => is_nfkc_quick(text.chars()) == IsNormalized::Yes,
-        };
-    let mut risky = false;
-    if composed {
-        for (i, c) in text.char_indices() {
-            risky |= fold_fast(t, c, i, &mut w);
-        }
+    let mut w = Writer::new(out, offsets, tokens);
+    if let Some(risky) = run_composed(t, text, &mut w) {
+        w.finish();
         return risky;
     }
-    // Not NFKC already: normalize segment by segment (a starter and its following
-    // non-starters), so every output character maps to the segment it came from.
+    // Not NFKC already: start again, segment by segment (a starter and its following
+    // non-starters), so every output character maps to the segment it came from. A segment
+    // that is one character already in NFKC (quick check Yes) is its own normalization and
+    // takes the table; only the others go through the NFKC iterator.
+    w.restart();
     let mut seg_start = 0;
     let mut iter = text.char_indices().peekable();
-    while let Some((i, c)) = iter.next() {
-        let _ = c;
+    while let Some((_, c)) = iter.next() {
         let next_is_starter = match iter.peek() {
-            Some(&(_, n)) => canonical_combining_class(n) == 0,
+            Some(&(_, n)) => t.combining_class(n) == 0,
             None => true,
         };
         if next_is_starter {
             let end = iter.peek().map_or(text.len(), |&(j, _)| j);
-            let seg = &text[seg_start..end];
-            for d in seg.nfkc() {
-                fold_char(d, seg_start, &mut w);
+            let single = end - seg_start == c.len_utf8();
+            if single && c.is_ascii() {
+                fold_ascii(c as u8, seg_start, &mut w);
+            } else if single && t.is_quick_yes(c) {
+                fold_fast(t, c, seg_start, &mut w);
+            } else if let Some(seg) = text.get(seg_start..end) {
+                for d in seg.nfkc() {
+                    fold_char(d, seg_start, &mut w);
+                }
             }
             seg_start = end;
         }
-        let _ = i;
     }
+    w.finish();
     true
+}
+
+/// One pass over a text that is already NFKC, which is almost every text: the table decides
+/// each character. Returns None as soon as the NFKC quick check (UAX #15) fails, leaving the
+/// output to be discarded; else whether some character took the general path.
+#[inline]
+fn run_composed<O: OffsetSink, T: TokenSink>(
+    t: &Table,
+    text: &str,
+    w: &mut Writer<'_, O, T>,
+) -> Option<bool> {
+    let bytes = text.as_bytes();
+    let mut risky = false;
+    let mut last_class = 0u8;
+    let mut i = 0;
+    while let Some(&b) = bytes.get(i) {
+        if b < 0x80 {
+            fold_ascii(b, i, w);
+            last_class = 0;
+            i += 1;
+            continue;
+        }
+        let c = match (b, bytes.get(i + 1)) {
+            // Two-byte sequences decoded inline (the text is valid UTF-8).
+            (0xC0..=0xDF, Some(&b1)) => {
+                let cp = (u32::from(b & 0x1F) << 6) | u32::from(b1 & 0x3F);
+                // Starters of the alphabetic scripts: one table entry says it all.
+                match t.two_byte.get(cp as usize).copied().unwrap_or(TWO_GENERAL) {
+                    TWO_GENERAL => {}
+                    entry => {
+                        match entry {
+                            TWO_DROP => {}
+                            TWO_SPACE => w.space(),
+                            TWO_NEWLINE => w.newline(),
+                            o if o < 0x80 => w.push_ascii(o as u8, i),
+                            o => w.push_two_byte(o, i),
+                        }
+                        last_class = 0;
+                        i += 2;
+                        continue;
+                    }
+                }
+                char::from_u32(cp)?
+            }
+            _ => text.get(i..).and_then(|rest| rest.chars().next())?,
+        };
+        let class = match t.ccc.get(c as usize) {
+            Some(&cc) => cc,
+            None if is_nfkc_quick(std::iter::once(c)) == IsNormalized::Yes => {
+                canonical_combining_class(c)
+            }
+            None => 255,
+        };
+        if class != 255 && (class == 0 || last_class <= class) {
+            last_class = class;
+            risky |= fold_fast(t, c, i, w);
+            i += c.len_utf8();
+            continue;
+        }
+        // Not NFKC: fine here only when the character is a segment of its own (a starter
+        // followed by a starter), e.g. a no-break space or an ellipsis; anything else (marks
+        // out of canonical order, composing sequences) takes the segmented path.
+        let next = i + c.len_utf8();
+        let next_is_starter = text
+            .get(next..)
+            .and_then(|rest| rest.chars().next())
+            .is_none_or(|n| t.combining_class(n) == 0);
+        if canonical_combining_class(c) != 0 || !next_is_starter {
+            return None;
+        }
+        risky |= fold_segment_of_one(t, c, i, w);
+        last_class = 0;
+        i = next;
+    }
+    Some(risky)
+}
+
+/// Fold a character that is a normalization segment by itself but not NFKC: the table holds
+/// its whole normalization when that is simple; true when it took the general path.
+#[inline]
+fn fold_segment_of_one<O: OffsetSink, T: TokenSink>(
+    t: &Table,
+    c: char,
+    origin: usize,
+    w: &mut Writer<'_, O, T>,
+) -> bool {
+    match t.map.get(c as usize).copied().unwrap_or(SLOW) {
+        SLOW => {
+            for d in std::iter::once(c).nfkc() {
+                fold_char(d, origin, w);
+            }
+            true
+        }
+        marker => {
+            apply(marker, origin, w);
+            false
+        }
+    }
+}
+
+/// Apply a non-SLOW entry of [`Table::map`].
+#[inline]
+fn apply<O: OffsetSink, T: TokenSink>(entry: char, origin: usize, w: &mut Writer<'_, O, T>) {
+    match entry {
+        DROP => {}
+        SPACE => w.space(),
+        NEWLINE => w.newline(),
+        o => w.push(o, origin),
+    }
 }
 
 /// Markers in [`Table::map`]; none of them is ever an output character (controls become
@@ -203,30 +505,41 @@ const SLOW: char = '\u{3}';
 const TABLE_END: u32 = 0x3000;
 
 /// Per-character results of [`fold_char`] for the code points below [`TABLE_END`], computed
-/// once from the general path itself, so both paths agree by construction.
+/// once from the general path itself, so both paths agree by construction. For characters that
+/// are not NFKC the entry is the folded NFKC of the character alone.
 struct Table {
     map: Vec<char>,
     /// Canonical combining class of quick-check-Yes characters; 255 for the others.
     ccc: Vec<u8>,
+    /// For U+0000..U+0800: the whole decision for NFKC starters whose entry in `map` is a
+    /// marker or a character below U+0800 (the output code point, or `TWO_*`); `TWO_GENERAL`
+    /// for the others.
+    two_byte: Vec<u16>,
 }
 
+/// Markers of [`Table::two_byte`] (code points of controls, never an output character).
+const TWO_DROP: u16 = 0;
+const TWO_SPACE: u16 = 1;
+const TWO_NEWLINE: u16 = 2;
+const TWO_GENERAL: u16 = 3;
+
 impl Table {
-    /// The NFKC quick check (UAX #15) from the table: Some(true) = already NFKC,
-    /// Some(false) = maybe not, None = a character outside the table.
-    fn quick_check(&self, text: &str) -> Option<bool> {
-        let mut last = 0u8;
-        for c in text.chars() {
-            if c.is_ascii() {
-                last = 0;
-                continue;
-            }
-            let cc = *self.ccc.get(c as usize)?;
-            if cc == 255 || (cc != 0 && last > cc) {
-                return Some(false);
-            }
-            last = cc;
+    /// Canonical combining class of any character (from the table when it holds it).
+    #[inline]
+    fn combining_class(&self, c: char) -> u8 {
+        if c.is_ascii() {
+            return 0;
         }
-        Some(true)
+        match self.ccc.get(c as usize) {
+            Some(&cc) if cc != 255 => cc,
+            _ => canonical_combining_class(c),
+        }
+    }
+
+    /// Whether a character is in the table and passes the NFKC quick check with Yes.
+    #[inline]
+    fn is_quick_yes(&self, c: char) -> bool {
+        self.ccc.get(c as usize).is_some_and(|&cc| cc != 255)
     }
 }
 
@@ -250,14 +563,19 @@ fn build_table() -> Table {
         if yes && class != 255 {
             ccc[cp as usize] = class;
         }
-        let mut out = String::new();
-        let mut w = Writer {
-            out: &mut out,
-            offsets: None,
-            pending: 0,
-        };
-        fold_char(c, 0, &mut w);
+        let mut out = Vec::new();
+        let (mut no_offsets, mut no_tokens) = (NoOffsets, NoTokens);
+        let mut w = Writer::new(&mut out, &mut no_offsets, &mut no_tokens);
+        if yes {
+            fold_char(c, 0, &mut w);
+        } else {
+            // Used only where the character is a segment of its own (see `run_composed`).
+            for d in std::iter::once(c).nfkc() {
+                fold_char(d, 0, &mut w);
+            }
+        }
         let pending = w.pending;
+        let out = into_string(out);
         let mut chars = out.chars();
         map[cp as usize] = match (chars.next(), chars.next(), pending) {
             (None, _, 0) => DROP,
@@ -279,19 +597,33 @@ fn build_table() -> Table {
             }
         }
     }
-    Table { map, ccc }
+    let two_byte = (0..0x800usize)
+        .map(|cp| {
+            if ccc.get(cp) != Some(&0) || cp == 'ß' as usize {
+                return TWO_GENERAL;
+            }
+            match map.get(cp).copied().unwrap_or(SLOW) {
+                DROP => TWO_DROP,
+                SPACE => TWO_SPACE,
+                NEWLINE => TWO_NEWLINE,
+                o if o > SLOW && (o as u32) < 0x800 => o as u16,
+                _ => TWO_GENERAL,
+            }
+        })
+        .collect();
+    Table { map, ccc, two_byte }
 }
 
 /// Fold one character of an NFKC text; true when it took the general path.
-#[inline]
-fn fold_fast(t: &Table, c: char, origin: usize, w: &mut Writer<'_>) -> bool {
+#[inline(always)]
+fn fold_fast<O: OffsetSink, T: TokenSink>(
+    t: &Table,
+    c: char,
+    origin: usize,
+    w: &mut Writer<'_, O, T>,
+) -> bool {
     if c.is_ascii() {
-        match c {
-            'a'..='z' | '0'..='9' => w.push(c, origin),
-            'A'..='Z' => w.push(c.to_ascii_lowercase(), origin),
-            '\n' => w.newline(),
-            _ => w.space(),
-        }
+        fold_ascii(c as u8, origin, w);
         return false;
     }
     if c == 'ß' {
@@ -321,14 +653,9 @@ fn fold_fast(t: &Table, c: char, origin: usize, w: &mut Writer<'_>) -> bool {
 }
 
 #[inline]
-fn fold_char(c: char, origin: usize, w: &mut Writer<'_>) {
+fn fold_char<O: OffsetSink, T: TokenSink>(c: char, origin: usize, w: &mut Writer<'_, O, T>) {
     if c.is_ascii() {
-        match c {
-            'a'..='z' | '0'..='9' => w.push(c, origin),
-            'A'..='Z' => w.push(c.to_ascii_lowercase(), origin),
-            '\n' => w.newline(),
-            _ => w.space(),
-        }
+        fold_ascii(c as u8, origin, w);
         return;
     }
     match c {
@@ -357,7 +684,7 @@ fn fold_char(c: char, origin: usize, w: &mut Writer<'_>) {
 }
 
 #[inline]
-fn fold_lower(c: char, origin: usize, w: &mut Writer<'_>) {
+fn fold_lower<O: OffsetSink, T: TokenSink>(c: char, origin: usize, w: &mut Writer<'_, O, T>) {
     for (_, rule) in NORMALIZERS {
         if let Some(r) = rule(c) {
             if let Some(d) = r {

@@ -68,9 +68,10 @@ impl Block {
 /// even across one blank line (see [`continues`]).
 pub fn text_blocks(text: &str) -> Vec<Block> {
     let bytes = text.as_bytes();
-    // Line ends found in SIMD steps by one iterator over the text; at most one block per line.
+    // Line ends found in SIMD steps by one iterator over the text. Room for a block per 64
+    // bytes (news lines are longer), grown if need be.
     let mut ends = memchr::memchr2_iter(b'\n', b'\r', bytes);
-    let mut blocks: Vec<Block> = Vec::with_capacity(ends.clone().count() + 1);
+    let mut blocks: Vec<Block> = Vec::with_capacity((bytes.len() / 64).min(4096) + 4);
     let mut line_start = 0;
     loop {
         // The next line ending at or after `line_start` (the `\n` of a `\r\n` is skipped).
@@ -81,7 +82,7 @@ pub fn text_blocks(text: &str) -> Vec<Block> {
         if blocks.len() == before + 1 && before > 0 {
             let (prev, line) = (&blocks[before - 1], &blocks[before]);
             let gap = text.get(prev.end..line.start).unwrap_or("");
-            if gap.matches('\n').count() <= 2 && continues(prev.text(text), line.text(text)) {
+            if continues(prev.text(text), line.text(text)) && gap.matches('\n').count() <= 2 {
                 let end = line.end;
                 blocks.pop();
                 if let Some(prev) = blocks.last_mut() {

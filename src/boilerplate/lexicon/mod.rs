@@ -122,6 +122,8 @@ pub struct Lexicon {
     prefix: FastMap<String, Vec<(String, Hit)>>,
     contains: Vec<Hit>,
     contains_ac: Option<AhoCorasick>,
+    /// Necessary condition for a contained phrase, checked before the automaton runs.
+    contains_filter: GramFilter,
 }
 
 /// Index key of a folded text for prefix phrases: its first two characters (or one, when the
@@ -207,6 +209,7 @@ impl Lexicon {
             prefix: FastMap::default(),
             contains: Vec::new(),
             contains_ac: None,
+            contains_filter: GramFilter::default(),
         };
         let mut contains_patterns: Vec<String> = Vec::new();
         let mut short_words: Vec<(String, u32)> = Vec::new();
@@ -285,7 +288,13 @@ impl Lexicon {
         for list in lex.prefix.values_mut() {
             list.sort_by_key(|p| std::cmp::Reverse(p.0.len()));
         }
-        lex.contains_ac = AhoCorasick::new(&contains_patterns).ok();
+        // The gram filter below rules most blocks out first; the automaton's own prefilter
+        // costs more than it saves on blocks this short.
+        lex.contains_ac = AhoCorasick::builder()
+            .prefilter(false)
+            .build(&contains_patterns)
+            .ok();
+        lex.contains_filter = GramFilter::new(&contains_patterns);
         lex
     }
 
@@ -501,12 +510,148 @@ impl Lexicon {
             }
         }
         if contains && folded.len() <= 400 {
+            if !self.contains_filter.may_contain(folded.as_bytes()) {
+                return None;
+            }
             if let Some(m) = self.contains_ac.as_ref().and_then(|ac| ac.find(folded)) {
                 return self.contains.get(m.pattern().as_usize()).copied();
             }
         }
         None
     }
+}
+
+/// A necessary condition for any of a set of phrases to occur in a text, tested a few bytes a
+/// step before the automaton runs (most blocks hold none of the contained phrases).
+///
+/// Of each phrase of eleven bytes or more, the four 8-byte grams starting at offsets `w..w + 4`
+/// are in a bit set, and the text's 8-byte grams at multiples of four are looked up; of each
+/// phrase of five to ten bytes, the two 4-byte grams at `w` and `w + 1`, and the text's 4-byte
+/// grams at multiples of two are looked up. Wherever a phrase occurs in a text, one of its grams
+/// starts at such a multiple and ends within the text, so a text none of whose grams is in the
+/// set holds none of these phrases. `w` is chosen per phrase to avoid spaces and the commonest
+/// letters. Shorter phrases are searched for as they are.
+#[derive(Debug)]
+struct GramFilter {
+    /// Two bits per gram (two fields of one hash), 2^16 bits.
+    bits: Box<[u64; GRAM_WORDS]>,
+    short: Vec<memchr::memmem::Finder<'static>>,
+}
+
+/// Size of [`GramFilter::bits`] in words.
+const GRAM_WORDS: usize = 1 << 10;
+
+impl Default for GramFilter {
+    fn default() -> Self {
+        GramFilter {
+            bits: Box::new([0; GRAM_WORDS]),
+            short: Vec::new(),
+        }
+    }
+}
+
+/// Tag of 4-byte grams in [`GramFilter`] (0xFF is no byte of UTF-8, so no 8-byte gram has it).
+const GRAM4_TAG: u64 = 0xFF << 56;
+
+impl GramFilter {
+    fn new(phrases: &[String]) -> GramFilter {
+        let mut f = GramFilter::default();
+        for p in phrases {
+            let b = p.as_bytes();
+            // Gram width, grams per phrase (the probing stride), tag.
+            let (width, count, tag) = match b.len() {
+                0..=6 => {
+                    f.short.push(memchr::memmem::Finder::new(b).into_owned());
+                    continue;
+                }
+                7..=10 => (4, 4, GRAM4_TAG),
+                _ => (8, 4, 0),
+            };
+            // The window of grams with the most uncommon bytes, the first of equals.
+            let span = width + count - 1;
+            let w = (0..=b.len() - span)
+                .max_by_key(|&w| {
+                    let rare = b[w..w + span].iter().filter(|&&x| !common_byte(x)).count();
+                    (rare, std::cmp::Reverse(w))
+                })
+                .unwrap_or(0);
+            for o in w..w + count {
+                if let Some(g) = gram(b, o, width) {
+                    for slot in gram_slots(g | tag) {
+                        f.bits[slot >> 6] |= 1 << (slot & 63);
+                    }
+                }
+            }
+        }
+        f
+    }
+
+    fn has(&self, key: u64) -> bool {
+        gram_slots(key)
+            .iter()
+            .all(|&s| (self.bits[s >> 6] >> (s & 63)) & 1 != 0)
+    }
+
+    /// False only if none of the phrases occurs in `hay`.
+    fn may_contain(&self, hay: &[u8]) -> bool {
+        let mut q = 0;
+        while let Some(g4) = gram(hay, q, 4) {
+            if self.has(g4 | GRAM4_TAG) {
+                return true;
+            }
+            if let Some(g8) = gram(hay, q, 8) {
+                if self.has(g8) {
+                    return true;
+                }
+            }
+            q += 4;
+        }
+        self.short.iter().any(|f| f.find(hay).is_some())
+    }
+}
+
+/// The `width` (4 or 8) bytes of `b` at `at`, little-endian.
+fn gram(b: &[u8], at: usize, width: usize) -> Option<u64> {
+    let g = b.get(at..at + width)?;
+    Some(if width == 8 {
+        u64::from_le_bytes(g.try_into().ok()?)
+    } else {
+        u64::from(u32::from_le_bytes(g.try_into().ok()?))
+    })
+}
+
+/// The two bits of a gram in [`GramFilter::bits`] (two 16-bit fields of one hash).
+#[inline]
+fn gram_slots(key: u64) -> [usize; 2] {
+    let h = key.wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    [(h >> 48) as usize, ((h >> 32) & 0xFFFF) as usize]
+}
+
+/// Bytes too common in text to anchor a phrase on: space, the commonest English letters, the
+/// lead bytes of Arabic letters and the second bytes of the commonest ones (alef, lam, ya, mim,
+/// nun, waw, ha).
+fn common_byte(x: u8) -> bool {
+    matches!(
+        x,
+        b' ' | b'e'
+            | b't'
+            | b'a'
+            | b'o'
+            | b'i'
+            | b'n'
+            | b's'
+            | b'r'
+            | b'h'
+            | 0xD8
+            | 0xD9
+            | 0xA7
+            | 0x84
+            | 0x8A
+            | 0x85
+            | 0x86
+            | 0x88
+            | 0x87
+    )
 }
 
 /// Longest token, in bytes, looked up as a stop word.
@@ -1266,6 +1411,39 @@ pub(crate) mod tests {
             for w in s.split(char::is_whitespace) {
                 let want = lex.stop_mask(&fold(w));
                 proptest::prop_assert_eq!(lex.stop_mask_word(w, &mut tok), want, "{:?}", w);
+            }
+        }
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(1000))]
+
+        #[test]
+        fn the_gram_filter_never_rules_out_a_contained_phrase(
+            before in tricky_text(),
+            after in tricky_text(),
+            pick in 0usize..1000,
+            cut in 0usize..4,
+        ) {
+            let lex = lexicon();
+            let ac = lex.contains_ac.as_ref().unwrap();
+            let phrases: Vec<&str> = lex.contains.iter().map(|h| h.phrase).collect();
+            let phrase = phrases[pick % phrases.len()];
+            // The phrase at every alignment, whole, and with a few bytes cut off its end.
+            let mut keep = phrase.len().saturating_sub(cut);
+            while !phrase.is_char_boundary(keep) {
+                keep -= 1;
+            }
+            for text in [
+                format!("{before}{phrase}{after}"),
+                format!("{}{phrase}", before.chars().take(3).collect::<String>()),
+                format!("{before}{}", &phrase[..keep]),
+                before.clone(),
+            ] {
+                let folded = fold(&text);
+                if ac.find(&folded).is_some() {
+                    proptest::prop_assert!(lex.contains_filter.may_contain(folded.as_bytes()), "{:?}", folded);
+                }
             }
         }
     }

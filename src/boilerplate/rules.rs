@@ -179,22 +179,13 @@ pub fn features(text: &str) -> Features {
 /// Stop-word lookup of one word past the folded head (density is estimated on the first words
 /// of long blocks; words inside the head are looked up from the folded head instead).
 fn stop_word(hits: &mut [u32; lexicon::MAX_LANGS], tok: &mut String, raw: &str) {
-    tok.clear();
-    fold_token(raw, tok);
-    if !tok.is_empty() {
-        let lex = lexicon::lexicon();
-        let m = lex.stop_mask(tok);
-        add_mask(hits, m & !lex.char_langs);
-    }
-}
-
-/// Fold one token for stop-word lookup: trim punctuation, lower case, Arabic variants unified.
-fn fold_token(raw: &str, out: &mut String) {
+    // Trim punctuation, then fold and look up.
     let t = lexicon::trim_marks(raw);
     if t.is_empty() || t.len() > 40 {
         return;
     }
-    lexicon::fold_into(t, out);
+    let lex = lexicon::lexicon();
+    add_mask(hits, lex.stop_mask_word(t, tok) & !lex.char_langs);
 }
 
 fn floor_boundary(s: &str, mut i: usize) -> usize {

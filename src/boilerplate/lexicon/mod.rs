@@ -103,9 +103,9 @@ pub struct Lexicon {
     /// xxh3 of a folded stop word → bit mask of the languages that list it (hashing once with
     /// xxh3 and looking up the u64 is the cheapest exact-enough test on the hot path).
     stop: FastMap<u64, u32>,
-    /// The same for stop words of at most 15 bytes, keyed by [`short_key`] (exact, and no
-    /// hashing of the bytes: most tokens looked up are this short).
-    stop_short: FastMap<u128, u32>,
+    /// The same for stop words of at most 16 bytes, exact (most tokens looked up are this
+    /// short).
+    stop_short: ShortTable,
     /// Bit `n` of entry `b`: some stop word of `n` bytes starts with byte `b` (a token failing
     /// this or [`Lexicon::stop_last`] is no stop word, without a table lookup).
     stop_first: [u32; 256],
@@ -122,6 +122,8 @@ pub struct Lexicon {
     prefix: FastMap<String, Vec<(String, Hit)>>,
     contains: Vec<Hit>,
     contains_ac: Option<AhoCorasick>,
+    /// Necessary condition for a contained phrase, checked before the automaton runs.
+    contains_filter: GramFilter,
 }
 
 /// Index key of a folded text for prefix phrases: its first two characters (or one, when the
@@ -197,7 +199,7 @@ impl Lexicon {
         let mut lex = Lexicon {
             langs: Vec::new(),
             stop: FastMap::default(),
-            stop_short: FastMap::default(),
+            stop_short: ShortTable::default(),
             stop_first: [0; 256],
             stop_last: [0; 256],
             char_stop: FastMap::default(),
@@ -207,8 +209,10 @@ impl Lexicon {
             prefix: FastMap::default(),
             contains: Vec::new(),
             contains_ac: None,
+            contains_filter: GramFilter::default(),
         };
         let mut contains_patterns: Vec<String> = Vec::new();
+        let mut short_words: Vec<(String, u32)> = Vec::new();
         for (bit, (lang, data)) in FILES.iter().enumerate() {
             lex.langs.push(lang);
             let mask = 1u32 << bit;
@@ -226,9 +230,7 @@ impl Lexicon {
                             *lex.char_stop.entry(c).or_insert(0) |= mask;
                         }
                         *lex.stop.entry(word_hash(&w)).or_insert(0) |= mask;
-                        if let Some(key) = short_key(&w) {
-                            *lex.stop_short.entry(key).or_insert(0) |= mask;
-                        }
+                        short_words.push((w.clone(), mask));
                         let b = w.as_bytes();
                         if let (Some(&first), Some(&last), true) =
                             (b.first(), b.last(), b.len() <= MAX_STOP_LEN)
@@ -280,19 +282,30 @@ impl Lexicon {
                 }
             }
         }
+        lex.stop_short = ShortTable::new(&short_words);
         lex.whole_max = lex.whole.keys().map(String::len).max().unwrap_or(0);
         // Longest prefix first, so `read more:` wins over `read`.
         for list in lex.prefix.values_mut() {
             list.sort_by_key(|p| std::cmp::Reverse(p.0.len()));
         }
-        lex.contains_ac = AhoCorasick::new(&contains_patterns).ok();
+        // The gram filter below rules most blocks out first; the automaton's own prefilter
+        // costs more than it saves on blocks this short.
+        lex.contains_ac = AhoCorasick::builder()
+            .prefilter(false)
+            .build(&contains_patterns)
+            .ok();
+        lex.contains_filter = GramFilter::new(&contains_patterns);
         lex
     }
 
     /// Bit mask of the languages listing the folded token as a stop word (0 if none).
     #[inline]
     pub fn stop_mask(&self, folded_token: &str) -> u32 {
-        let b = folded_token.as_bytes();
+        self.stop_mask_bytes(folded_token.as_bytes())
+    }
+
+    /// [`Lexicon::stop_mask`] of folded bytes.
+    fn stop_mask_bytes(&self, b: &[u8]) -> u32 {
         let (Some(&first), Some(&last), true) = (b.first(), b.last(), b.len() <= MAX_STOP_LEN)
         else {
             return 0;
@@ -301,16 +314,121 @@ impl Lexicon {
         if (lens >> b.len()) & 1 == 0 {
             return 0;
         }
-        self.stop_lookup(folded_token)
+        self.stop_lookup(b)
     }
 
     /// [`Lexicon::stop_mask`] past its prefilter: the table lookup.
-    fn stop_lookup(&self, folded_token: &str) -> u32 {
-        if let Some(key) = short_key(folded_token) {
-            return self.stop_short.get(&key).copied().unwrap_or(0);
+    fn stop_lookup(&self, b: &[u8]) -> u32 {
+        match short_words(b) {
+            Some(key) => self.stop_short.get(key, b.len()),
+            None => self
+                .stop
+                .get(&xxhash_rust::xxh3::xxh3_64(b))
+                .copied()
+                .unwrap_or(0),
         }
+    }
+
+    /// [`Lexicon::stop_mask`] of the fold of a word (no white space in it): ASCII and two-byte
+    /// characters are folded into a buffer on the stack, words with others by [`fold_into`]
+    /// into `tok`.
+    pub fn stop_mask_word(&self, word: &str, tok: &mut String) -> u32 {
+        if word.is_ascii() {
+            return self.stop_mask_ascii(word);
+        }
+        let tables = fold_tables();
+        let b = word.as_bytes();
+        // The fold so far; past the longest stop word the word is none, whatever follows (the
+        // fold never takes back what it wrote).
+        let mut buf = [0u8; MAX_STOP_LEN];
+        let mut n = 0;
+        let mut i = 0;
+        let mut general = false;
+        while let Some(&x) = b.get(i) {
+            if x < 0x80 {
+                if !FOLD_PLAIN_WORD[usize::from(x)] {
+                    general = true;
+                    break;
+                }
+                let Some(dst) = buf.get_mut(n) else {
+                    return 0;
+                };
+                *dst = x.to_ascii_lowercase();
+                n += 1;
+                i += 1;
+                continue;
+            }
+            if !(0xC2..=0xDF).contains(&x) {
+                general = true;
+                break;
+            }
+            let cp = cp_at(b, i);
+            i += 2;
+            let o = tables.map[cp] as u32;
+            let pair = if o as usize == cp {
+                [x, b.get(i - 1).copied().unwrap_or(0)]
+            } else {
+                match tables.map[cp] {
+                    FOLD_DROP => continue,
+                    FOLD_SPACE | FOLD_GENERAL => {
+                        general = true;
+                        break;
+                    }
+                    _ if o >= 0x800 => {
+                        general = true;
+                        break;
+                    }
+                    _ if o < 0x80 => {
+                        let Some(dst) = buf.get_mut(n) else {
+                            return 0;
+                        };
+                        *dst = o as u8;
+                        n += 1;
+                        continue;
+                    }
+                    _ => [0xC0 | (o >> 6) as u8, 0x80 | (o & 0x3F) as u8],
+                }
+            };
+            let Some(dst) = buf.get_mut(n..n + 2) else {
+                return 0;
+            };
+            dst.copy_from_slice(&pair);
+            n += 2;
+        }
+        if general {
+            tok.clear();
+            fold_into(word, tok);
+            return self.stop_mask(tok);
+        }
+        self.stop_mask_bytes(&buf[..n])
+    }
+
+    /// [`Lexicon::stop_mask`] of an ASCII token not yet lower-cased (the fold of an ASCII word
+    /// is its lower case): no folding, and most tokens are ruled out before any copy.
+    pub fn stop_mask_ascii(&self, token: &str) -> u32 {
+        let b = token.as_bytes();
+        let (Some(&first), Some(&last), true) = (b.first(), b.last(), b.len() <= MAX_STOP_LEN)
+        else {
+            return 0;
+        };
+        let lens = self.stop_first[usize::from(first.to_ascii_lowercase())]
+            & self.stop_last[usize::from(last.to_ascii_lowercase())];
+        if (lens >> b.len()) & 1 == 0 {
+            return 0;
+        }
+        if let Some((lo, hi)) = short_words(b) {
+            return self
+                .stop_short
+                .get((ascii_lower_8(lo), ascii_lower_8(hi)), b.len());
+        }
+        let mut buf = [0u8; MAX_STOP_LEN];
+        let Some(lower) = buf.get_mut(..b.len()) else {
+            return 0;
+        };
+        lower.copy_from_slice(b);
+        lower.make_ascii_lowercase();
         self.stop
-            .get(&word_hash(folded_token))
+            .get(&xxhash_rust::xxh3::xxh3_64(lower))
             .copied()
             .unwrap_or(0)
     }
@@ -392,6 +510,9 @@ impl Lexicon {
             }
         }
         if contains && folded.len() <= 400 {
+            if !self.contains_filter.may_contain(folded.as_bytes()) {
+                return None;
+            }
             if let Some(m) = self.contains_ac.as_ref().and_then(|ac| ac.find(folded)) {
                 return self.contains.get(m.pattern().as_usize()).copied();
             }
@@ -400,20 +521,227 @@ impl Lexicon {
     }
 }
 
+/// A necessary condition for any of a set of phrases to occur in a text, tested a few bytes a
+/// step before the automaton runs (most blocks hold none of the contained phrases).
+///
+/// Of each phrase of eleven bytes or more, the four 8-byte grams starting at offsets `w..w + 4`
+/// are in a bit set, and the text's 8-byte grams at multiples of four are looked up; of each
+/// phrase of five to ten bytes, the two 4-byte grams at `w` and `w + 1`, and the text's 4-byte
+/// grams at multiples of two are looked up. Wherever a phrase occurs in a text, one of its grams
+/// starts at such a multiple and ends within the text, so a text none of whose grams is in the
+/// set holds none of these phrases. `w` is chosen per phrase to avoid spaces and the commonest
+/// letters. Shorter phrases are searched for as they are.
+#[derive(Debug)]
+struct GramFilter {
+    /// Two bits per gram (two fields of one hash), 2^16 bits.
+    bits: Box<[u64; GRAM_WORDS]>,
+    short: Vec<memchr::memmem::Finder<'static>>,
+}
+
+/// Size of [`GramFilter::bits`] in words.
+const GRAM_WORDS: usize = 1 << 10;
+
+impl Default for GramFilter {
+    fn default() -> Self {
+        GramFilter {
+            bits: Box::new([0; GRAM_WORDS]),
+            short: Vec::new(),
+        }
+    }
+}
+
+/// Tag of 4-byte grams in [`GramFilter`] (0xFF is no byte of UTF-8, so no 8-byte gram has it).
+const GRAM4_TAG: u64 = 0xFF << 56;
+
+impl GramFilter {
+    fn new(phrases: &[String]) -> GramFilter {
+        let mut f = GramFilter::default();
+        for p in phrases {
+            let b = p.as_bytes();
+            // Gram width, grams per phrase (the probing stride), tag.
+            let (width, count, tag) = match b.len() {
+                0..=6 => {
+                    f.short.push(memchr::memmem::Finder::new(b).into_owned());
+                    continue;
+                }
+                7..=10 => (4, 4, GRAM4_TAG),
+                _ => (8, 4, 0),
+            };
+            // The window of grams with the most uncommon bytes, the first of equals.
+            let span = width + count - 1;
+            let w = (0..=b.len() - span)
+                .max_by_key(|&w| {
+                    let rare = b[w..w + span].iter().filter(|&&x| !common_byte(x)).count();
+                    (rare, std::cmp::Reverse(w))
+                })
+                .unwrap_or(0);
+            for o in w..w + count {
+                if let Some(g) = gram(b, o, width) {
+                    for slot in gram_slots(g | tag) {
+                        f.bits[slot >> 6] |= 1 << (slot & 63);
+                    }
+                }
+            }
+        }
+        f
+    }
+
+    fn has(&self, key: u64) -> bool {
+        gram_slots(key)
+            .iter()
+            .all(|&s| (self.bits[s >> 6] >> (s & 63)) & 1 != 0)
+    }
+
+    /// False only if none of the phrases occurs in `hay`.
+    fn may_contain(&self, hay: &[u8]) -> bool {
+        let mut q = 0;
+        while let Some(g4) = gram(hay, q, 4) {
+            if self.has(g4 | GRAM4_TAG) {
+                return true;
+            }
+            if let Some(g8) = gram(hay, q, 8) {
+                if self.has(g8) {
+                    return true;
+                }
+            }
+            q += 4;
+        }
+        self.short.iter().any(|f| f.find(hay).is_some())
+    }
+}
+
+/// The `width` (4 or 8) bytes of `b` at `at`, little-endian.
+fn gram(b: &[u8], at: usize, width: usize) -> Option<u64> {
+    let g = b.get(at..at + width)?;
+    Some(if width == 8 {
+        u64::from_le_bytes(g.try_into().ok()?)
+    } else {
+        u64::from(u32::from_le_bytes(g.try_into().ok()?))
+    })
+}
+
+/// The two bits of a gram in [`GramFilter::bits`] (two 16-bit fields of one hash).
+#[inline]
+fn gram_slots(key: u64) -> [usize; 2] {
+    let h = key.wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    [(h >> 48) as usize, ((h >> 32) & 0xFFFF) as usize]
+}
+
+/// Bytes too common in text to anchor a phrase on: space, the commonest English letters, the
+/// lead bytes of Arabic letters and the second bytes of the commonest ones (alef, lam, ya, mim,
+/// nun, waw, ha).
+fn common_byte(x: u8) -> bool {
+    matches!(
+        x,
+        b' ' | b'e'
+            | b't'
+            | b'a'
+            | b'o'
+            | b'i'
+            | b'n'
+            | b's'
+            | b'r'
+            | b'h'
+            | 0xD8
+            | 0xD9
+            | 0xA7
+            | 0x84
+            | 0x8A
+            | 0x85
+            | 0x86
+            | 0x88
+            | 0x87
+    )
+}
+
 /// Longest token, in bytes, looked up as a stop word.
 const MAX_STOP_LEN: usize = 24;
 
-/// Exact key of a word of at most 15 bytes: its bytes, little-endian, and its length in the top
-/// byte.
-fn short_key(w: &str) -> Option<u128> {
-    let b = w.as_bytes();
-    if b.len() > 15 {
-        return None;
+/// A word of 1 to 16 bytes as two little-endian words that together hold every byte (read
+/// overlapping: first and last eight, four, or the first, middle and last byte); with the length
+/// this is exact.
+fn short_words(b: &[u8]) -> Option<(u64, u64)> {
+    let n = b.len();
+    let read8 = |at: usize| {
+        b.get(at..at + 8)
+            .and_then(|s| s.try_into().ok())
+            .map(u64::from_le_bytes)
+    };
+    let read4 = |at: usize| {
+        b.get(at..at + 4)
+            .and_then(|s| s.try_into().ok())
+            .map(u32::from_le_bytes)
+    };
+    match n {
+        8..=16 => Some((read8(0)?, read8(n - 8)?)),
+        4..=7 => Some((u64::from(read4(0)?), u64::from(read4(n - 4)?))),
+        1..=3 => Some((
+            u64::from(b[0]) | u64::from(b[n / 2]) << 8 | u64::from(b[n - 1]) << 16,
+            0,
+        )),
+        _ => None,
     }
-    let mut buf = [0u8; 16];
-    buf.get_mut(..b.len())?.copy_from_slice(b);
-    buf[15] = b.len() as u8;
-    Some(u128::from_le_bytes(buf))
+}
+
+/// ASCII upper-case letters of eight bytes lower-cased (other bytes as they are).
+fn ascii_lower_8(x: u64) -> u64 {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    // High bit of each lane holding `A..=Z`: at least 'A' and not above 'Z', and ASCII.
+    let ge_a = (x & (ONES * 0x7F)) + ONES * (0x80 - u64::from(b'A'));
+    let gt_z = (x & (ONES * 0x7F)) + ONES * (0x7F - u64::from(b'Z'));
+    let upper = ge_a & !gt_z & !x & (ONES * 0x80);
+    x | (upper >> 2)
+}
+
+/// Exact open-addressing table of the stop words of at most 16 bytes by [`short_words`] and
+/// length (a fixed set, half empty: probes stay short).
+#[derive(Debug, Default)]
+struct ShortTable {
+    keys: Vec<(u64, u64, u8)>,
+    masks: Vec<u32>,
+}
+
+impl ShortTable {
+    fn new(words: &[(String, u32)]) -> ShortTable {
+        let size = (words.len() * 2).next_power_of_two().max(16);
+        let mut t = ShortTable {
+            keys: vec![(0, 0, 0); size],
+            masks: vec![0; size],
+        };
+        for (w, mask) in words {
+            let b = w.as_bytes();
+            let Some(key) = short_words(b) else { continue };
+            let len = b.len() as u8;
+            let mut slot = t.slot(key, b.len());
+            while t.keys[slot].2 != 0 && t.keys[slot] != (key.0, key.1, len) {
+                slot = (slot + 1) & (size - 1);
+            }
+            t.keys[slot] = (key.0, key.1, len);
+            t.masks[slot] |= mask;
+        }
+        t
+    }
+
+    fn slot(&self, (lo, hi): (u64, u64), len: usize) -> usize {
+        let h = (lo ^ hi.rotate_left(29) ^ len as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+        (h >> 40) as usize & (self.keys.len().wrapping_sub(1))
+    }
+
+    /// The language mask of the word with these [`short_words`] and length (0 if none).
+    fn get(&self, key: (u64, u64), len: usize) -> u32 {
+        if self.keys.is_empty() {
+            return 0;
+        }
+        let want = (key.0, key.1, len as u8);
+        let mut slot = self.slot(key, len);
+        loop {
+            match self.keys.get(slot) {
+                Some(&k) if k == want => return self.masks.get(slot).copied().unwrap_or(0),
+                Some(&(_, _, 0)) | None => return 0,
+                Some(_) => slot = (slot + 1) & (self.keys.len() - 1),
+            }
+        }
+    }
 }
 
 fn word_hash(w: &str) -> u64 {
@@ -723,6 +1051,17 @@ fn flush_segment(s: &str, seg: usize, end: usize, ascii: bool, out: &mut String,
     *space = s.as_bytes().get(end - 1) == Some(&b' ');
 }
 
+/// ASCII bytes that fold to their lower case inside a word (not white space).
+const FOLD_PLAIN_WORD: [bool; 128] = {
+    let mut t = [true; 128];
+    t[b' ' as usize] = false;
+    t[b'\t' as usize] = false;
+    t[b'\n' as usize] = false;
+    t[0x0C] = false;
+    t[b'\r' as usize] = false;
+    t
+};
+
 /// [`FOLD_CLASS`]: ASCII other than white space (copied, lower-cased).
 const FC_PLAIN: u8 = 0;
 /// [`FOLD_CLASS`]: a space (copied unless it follows a space).
@@ -990,6 +1329,8 @@ pub(crate) mod tests {
                     "a b c d e f g h i j",
                     "two  spaces  here",
                     "العالم العربي اليوم",
+                    "والاستخباراتيةوالاستخباراتية",
+                    "إلىإلى",
                     "Привет мир всем",
                 ][..]
             )
@@ -1058,6 +1399,63 @@ pub(crate) mod tests {
             }
             for w in words.keys().filter(|w| w.len() <= MAX_STOP_LEN) {
                 proptest::prop_assert_eq!(lex.stop_mask(w), words[w]);
+                if w.is_ascii() {
+                    proptest::prop_assert_eq!(lex.stop_mask_ascii(&w.to_ascii_uppercase()), words[w]);
+                }
+            }
+            for t in s.split(|c: char| !c.is_ascii_alphanumeric()) {
+                let want = lex.stop_mask(&t.to_ascii_lowercase());
+                proptest::prop_assert_eq!(lex.stop_mask_ascii(t), want, "{:?}", t);
+            }
+            let mut tok = String::new();
+            for w in s.split(char::is_whitespace) {
+                let want = lex.stop_mask(&fold(w));
+                proptest::prop_assert_eq!(lex.stop_mask_word(w, &mut tok), want, "{:?}", w);
+            }
+        }
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(1000))]
+
+        #[test]
+        fn the_gram_filter_never_rules_out_a_contained_phrase(
+            before in tricky_text(),
+            after in tricky_text(),
+            pick in 0usize..1000,
+            cut in 0usize..4,
+        ) {
+            let lex = lexicon();
+            let ac = lex.contains_ac.as_ref().unwrap();
+            let phrases: Vec<&str> = lex.contains.iter().map(|h| h.phrase).collect();
+            let phrase = phrases[pick % phrases.len()];
+            // The phrase at every alignment, whole, and with a few bytes cut off its end.
+            let mut keep = phrase.len().saturating_sub(cut);
+            while !phrase.is_char_boundary(keep) {
+                keep -= 1;
+            }
+            for text in [
+                format!("{before}{phrase}{after}"),
+                format!("{}{phrase}", before.chars().take(3).collect::<String>()),
+                format!("{before}{}", &phrase[..keep]),
+                before.clone(),
+            ] {
+                let folded = fold(&text);
+                if ac.find(&folded).is_some() {
+                    proptest::prop_assert!(lex.contains_filter.may_contain(folded.as_bytes()), "{:?}", folded);
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn word_at_a_time_lower_case_is_ascii_lower_case() {
+        for b in 0..=255u8 {
+            for lane in 0..8 {
+                let x =
+                    0x4161_7A5A_405B_60FFu64 & !(0xFF << (8 * lane)) | u64::from(b) << (8 * lane);
+                let want = u64::from_le_bytes(x.to_le_bytes().map(|c| c.to_ascii_lowercase()));
+                assert_eq!(ascii_lower_8(x), want, "{x:x}");
             }
         }
     }

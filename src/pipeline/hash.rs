@@ -108,48 +108,52 @@ pub fn bytes_hash(bytes: &[u8]) -> u64 {
 }
 
 /// Sort hashes (uniformly spread 64-bit values) ascending. One counting pass on the top bits
-/// spreads them over about half as many buckets as there are values, and each bucket, two
-/// values on average, is then sorted on its own by insertion (cheap also for a bucket holding a
-/// repeated value, as function words are): several times fewer steps than a comparison sort of
-/// the whole list. A bucket of more than 32 values is sorted by `sort_unstable`, so crafted
-/// collisions cost at most O(n log n).
+/// spreads them over about as many buckets as there are values, which leaves the list ordered
+/// but within buckets; one insertion pass then finishes it, each value moving past the few
+/// larger ones of its own bucket: several times fewer steps than a comparison sort of the whole
+/// list. A bucket of more than 32 values (values chosen to collide) is sorted by
+/// `sort_unstable` first, so crafted input costs at most O(n log n).
 pub fn sort_hashes(values: &mut Vec<u64>) {
     let n = values.len();
     if n < 64 {
         values.sort_unstable();
         return;
     }
-    let bits = (usize::BITS - (n / 2).leading_zeros()).min(16);
+    let bits = (usize::BITS - n.leading_zeros()).min(16);
     let shift = 64 - bits;
     let buckets = 1usize << bits;
     // starts[b + 1] counts bucket b, then (prefix sums) starts[b] is where bucket b begins.
-    let mut starts = vec![0usize; buckets + 1];
+    let mut starts = vec![0u32; buckets + 1];
     for &h in values.iter() {
         starts[(h >> shift) as usize + 1] += 1;
     }
+    let mut crowded = false;
     for b in 0..buckets {
+        crowded |= starts[b + 1] > 32;
         starts[b + 1] += starts[b];
     }
     let mut sorted = vec![0u64; n];
     let mut next = starts.clone();
     for &h in values.iter() {
         let slot = &mut next[(h >> shift) as usize];
-        sorted[*slot] = h;
+        sorted[*slot as usize] = h;
         *slot += 1;
     }
-    for pair in starts.windows(2) {
-        let bucket = &mut sorted[pair[0]..pair[1]];
-        if bucket.len() > 32 {
-            bucket.sort_unstable();
-        } else {
-            for i in 1..bucket.len() {
-                let mut j = i;
-                while j > 0 && bucket[j - 1] > bucket[j] {
-                    bucket.swap(j - 1, j);
-                    j -= 1;
-                }
+    if crowded {
+        for pair in starts.windows(2) {
+            if pair[1] - pair[0] > 32 {
+                sorted[pair[0] as usize..pair[1] as usize].sort_unstable();
             }
         }
+    }
+    for i in 1..n {
+        let v = sorted[i];
+        let mut j = i;
+        while j > 0 && sorted[j - 1] > v {
+            sorted[j] = sorted[j - 1];
+            j -= 1;
+        }
+        sorted[j] = v;
     }
     *values = sorted;
 }

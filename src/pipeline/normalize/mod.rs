@@ -468,12 +468,25 @@ fn run_composed<O: OffsetSink, T: TokenSink>(
     while let Some(&b) = bytes.get(i) {
         if b < 0x80 {
             last_class = 0;
-            if ASCII_FOLD[usize::from(b & 0x7F)] > ASCII_NEWLINE {
+            if b.is_ascii_alphanumeric() {
                 // A run of ASCII letters and digits (most of a Latin-script text) in one go.
                 i = w.push_ascii_word(bytes, i);
             } else {
-                fold_ascii(b, i, w);
-                i += 1;
+                // A run of other ASCII bytes: each is a separator (a newline or a space), and
+                // the run separates as its strongest member.
+                let mut newline = false;
+                while let Some(&c) = bytes.get(i) {
+                    if c >= 0x80 || c.is_ascii_alphanumeric() {
+                        break;
+                    }
+                    newline |= c == b'\n';
+                    i += 1;
+                }
+                if newline {
+                    w.newline();
+                } else {
+                    w.space();
+                }
             }
             continue;
         }

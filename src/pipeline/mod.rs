@@ -92,7 +92,8 @@ fn features_of_tokens(
 ) -> Features {
     // The sketch samples shingles as they are hashed; the full list is only built when a
     // MinHash signature over all of them is asked for.
-    let mut sketch_keys = Vec::new();
+    let mut sketch_keys =
+        Vec::with_capacity(th.hashes.len() / cfg.sketch_sample.max(1) as usize + 8);
     let mut all = Vec::new();
     let shingle_count = shingle::for_each_shingle(&th, cfg.shingle_words, |h| {
         if cfg.minhash_len > 0 {
@@ -105,7 +106,7 @@ fn features_of_tokens(
     numbers.sort_unstable();
     numbers.dedup();
     let mut sorted = th.hashes;
-    sorted.sort_unstable();
+    hash::sort_hashes(&mut sorted);
     let mut tokens = Vec::with_capacity(sorted.len());
     let mut counts: Vec<u32> = Vec::with_capacity(sorted.len());
     for h in sorted {
@@ -136,7 +137,7 @@ fn features_of_tokens(
 /// Normalize a clean text and compute its features (tokens are hashed while the text is
 /// normalized, in one pass).
 pub fn features(text: &str, cfg: &FeatureConfig) -> Features {
-    let mut hasher = shingle::TokenHasher::default();
+    let mut hasher = shingle::TokenHasher::for_text(text.len());
     let normalized = normalize::normalize_tokens(text, &mut hasher);
     features_of_tokens(&normalized, hasher.hashes, hasher.numbers, cfg)
 }

@@ -41,6 +41,19 @@ pub struct TokenHasher {
 }
 
 impl TokenHasher {
+    /// A hasher with room for the tokens of a text of `text_len` bytes (a word every six
+    /// bytes is generous for every script), so that hashing does not regrow its lists.
+    pub fn for_text(text_len: usize) -> Self {
+        TokenHasher {
+            hashes: TokenHashes {
+                hashes: Vec::with_capacity(text_len / 6 + 8),
+                line_starts: Vec::with_capacity(text_len / 64 + 4),
+            },
+            numbers: Vec::new(),
+            line_first: 0,
+        }
+    }
+
     #[inline]
     fn push(&mut self, token: &[u8]) {
         let h = token_hash_bytes(token);

@@ -121,28 +121,44 @@ pub fn bytes_hash(bytes: &[u8]) -> u64 {
 /// list. A bucket of more than 32 values (values chosen to collide) is sorted by
 /// `sort_unstable` first, so crafted input costs at most O(n log n).
 pub fn sort_hashes(values: &mut Vec<u64>) {
+    bucket_sort(values, 64, |h, shift| (h >> shift) as usize);
+}
+
+/// [`sort_hashes`] for 32-bit keys (sketch keys: the top halves of shingle hashes).
+pub fn sort_keys32(values: &mut Vec<u32>) {
+    bucket_sort(values, 32, |h, shift| (h >> shift) as usize);
+}
+
+/// The bucket sort of [`sort_hashes`] for values of `width` bits whose top bits are
+/// `top(value, width - bits)`.
+#[inline]
+fn bucket_sort<T: Copy + Ord + Default>(
+    values: &mut Vec<T>,
+    width: u32,
+    top: impl Fn(T, u32) -> usize,
+) {
     let n = values.len();
     if n < 64 {
         values.sort_unstable();
         return;
     }
     let bits = (usize::BITS - n.leading_zeros()).min(16);
-    let shift = 64 - bits;
+    let shift = width - bits;
     let buckets = 1usize << bits;
     // starts[b + 1] counts bucket b, then (prefix sums) starts[b] is where bucket b begins.
     let mut starts = vec![0u32; buckets + 1];
     for &h in values.iter() {
-        starts[(h >> shift) as usize + 1] += 1;
+        starts[top(h, shift) + 1] += 1;
     }
     let mut crowded = false;
     for b in 0..buckets {
         crowded |= starts[b + 1] > 32;
         starts[b + 1] += starts[b];
     }
-    let mut sorted = vec![0u64; n];
+    let mut sorted = vec![T::default(); n];
     let mut next = starts.clone();
     for &h in values.iter() {
-        let slot = &mut next[(h >> shift) as usize];
+        let slot = &mut next[top(h, shift)];
         sorted[*slot as usize] = h;
         *slot += 1;
     }
@@ -211,10 +227,15 @@ mod tests {
                     values.push(v);
                 }
             }
+            let mut keys: Vec<u32> = values.iter().map(|&v| (v >> 32) as u32).collect();
             let mut expected = values.clone();
             expected.sort_unstable();
             sort_hashes(&mut values);
             proptest::prop_assert_eq!(values, expected);
+            let mut expected_keys = keys.clone();
+            expected_keys.sort_unstable();
+            sort_keys32(&mut keys);
+            proptest::prop_assert_eq!(keys, expected_keys);
         }
 
         /// The word path computes exactly the crate's xxh3 of the little-endian bytes, for

@@ -105,7 +105,7 @@ pub fn sketch_key(h: u64) -> u32 {
 
 /// [`sketch`] from the keys of the already sampled shingles (any order, repeats allowed).
 pub fn sketch_from_keys(mut keys: Vec<u32>, cap: usize) -> Vec<u32> {
-    keys.sort_unstable();
+    super::hash::sort_keys32(&mut keys);
     keys.dedup();
     keys.truncate(cap);
     keys

@@ -46,7 +46,12 @@ impl DocFreq {
 
     #[inline]
     fn slots(&self, h: u64) -> (usize, usize) {
-        let m = mix64(h);
+        self.slots_of_mixed(mix64(h))
+    }
+
+    /// [`slots`](Self::slots) from the feature's mixed hash `mix64(h)`.
+    #[inline]
+    fn slots_of_mixed(&self, m: u64) -> (usize, usize) {
         let a = (m & self.mask) as usize;
         let b = ((m >> 32) & self.mask) as usize + (1usize << self.bits);
         (a, b)
@@ -55,7 +60,14 @@ impl DocFreq {
     /// Frequency of a feature hash.
     #[inline]
     pub fn df(&self, h: u64) -> u32 {
-        let (a, b) = self.slots(h);
+        self.df_of_mixed(mix64(h))
+    }
+
+    /// [`df`](Self::df) from the feature's mixed hash `mix64(h)` (the simhash mixes every
+    /// token hash anyway).
+    #[inline]
+    fn df_of_mixed(&self, m: u64) -> u32 {
+        let (a, b) = self.slots_of_mixed(m);
         let x = self.counts.get(a).copied().unwrap_or(0);
         let y = self.counts.get(b).copied().unwrap_or(0);
         x.min(y) as u32
@@ -100,38 +112,42 @@ impl DocFreq {
 
     /// The idf function under the current counts (ln(N + 1) computed once).
     pub fn idf_fn(&self) -> impl Fn(u64) -> f32 + '_ {
+        let idf = self.idf_of_mixed_fn();
+        move |h| idf(mix64(h))
+    }
+
+    /// [`idf_fn`](Self::idf_fn) of the feature's mixed hash `mix64(h)`; ln(N + 1) and the
+    /// logarithm table fetched once.
+    pub(crate) fn idf_of_mixed_fn(&self) -> impl Fn(u64) -> f32 + '_ {
         let ln_n = if self.docs == 0 {
             None
         } else {
             Some((self.docs as f32 + 1.0).ln())
         };
-        move |h| match ln_n {
+        let table = ln1p_table();
+        move |m| match ln_n {
             None => 1.0,
-            Some(ln_n) => ln_n - ln1p_count(self.df(h)) + 1.0,
+            Some(ln_n) => {
+                let n = self.df_of_mixed(m);
+                let ln1p = table
+                    .get(n as usize)
+                    .copied()
+                    .unwrap_or_else(|| (n as f32 + 1.0).ln());
+                ln_n - ln1p + 1.0
+            }
         }
     }
 }
 
-/// ln(1 + n), from a table for small n.
-#[inline]
-fn ln1p_count(n: u32) -> f32 {
+/// ln(1 + n) for n below 4096.
+fn ln1p_table() -> &'static [f32] {
     static LN: std::sync::OnceLock<Vec<f32>> = std::sync::OnceLock::new();
-    let t = LN.get_or_init(|| (0..4096u32).map(|i| (i as f32 + 1.0).ln()).collect());
-    t.get(n as usize)
-        .copied()
-        .unwrap_or_else(|| (n as f32 + 1.0).ln())
+    LN.get_or_init(|| (0..4096u32).map(|i| (i as f32 + 1.0).ln()).collect())
 }
 
 /// Simhash of (token hash, weight) pairs: bit `i` is set when the weights of the tokens whose
 /// mixed hash has bit `i` set outweigh the others.
 pub fn simhash_weighted_pairs(pairs: impl IntoIterator<Item = (u64, f32)>) -> u64 {
-    // Sum only the weights of set bits and compare with half the total. The bits are taken a
-    // byte at a time: a table turns a byte into its eight 0/1 lanes, so each token costs eight
-    // 8-lane multiply-adds (vectorized) instead of 64 scalar ones. The 64 sums are kept in two
-    // halves of 32, one pass over the tokens each, so that a half's sums stay in vector
-    // registers. Every lane adds exactly `w` or `0` in token order, so the sums are those of
-    // the bit-by-bit loop.
-    let lanes = byte_lanes();
     let mut total = 0f32;
     let mixed: Vec<(u64, f32)> = pairs
         .into_iter()
@@ -140,10 +156,23 @@ pub fn simhash_weighted_pairs(pairs: impl IntoIterator<Item = (u64, f32)>) -> u6
             (mix64(h), w)
         })
         .collect();
+    simhash_of_mixed(&mixed, total)
+}
+
+/// [`simhash_weighted_pairs`] of (`mix64(token hash)`, weight) pairs whose weights add up to
+/// `total`.
+pub(crate) fn simhash_of_mixed(mixed: &[(u64, f32)], total: f32) -> u64 {
+    // Sum only the weights of set bits and compare with half the total. The bits are taken a
+    // byte at a time: a table turns a byte into its eight 0/1 lanes, so each token costs eight
+    // 8-lane multiply-adds (vectorized) instead of 64 scalar ones. The 64 sums are kept in two
+    // halves of 32, one pass over the tokens each, so that a half's sums stay in vector
+    // registers. Every lane adds exactly `w` or `0` in token order, so the sums are those of
+    // the bit-by-bit loop.
+    let lanes = byte_lanes();
     let mut out = 0u64;
     for half in 0..2 {
         let mut acc = [[0f32; 8]; 4];
-        for &(bits, w) in &mixed {
+        for &(bits, w) in mixed {
             let bytes = (bits >> (32 * half)) as u32;
             for (j, a) in acc.iter_mut().enumerate() {
                 let l = &lanes[((bytes >> (8 * j)) & 0xFF) as usize];

@@ -66,13 +66,21 @@ impl Features {
 
     /// TF-IDF simhash under the given document frequencies.
     pub fn simhash(&self, df: &fingerprint::DocFreq) -> u64 {
-        let idf = df.idf_fn();
-        fingerprint::simhash_weighted_pairs(
-            self.tokens
-                .iter()
-                .zip(&self.counts)
-                .map(|(&h, &c)| (h, c as f32 * idf(h))),
-        )
+        // Each token hash is mixed once, for its document-frequency slots and its bits.
+        let idf = df.idf_of_mixed_fn();
+        let mut total = 0f32;
+        let mixed: Vec<(u64, f32)> = self
+            .tokens
+            .iter()
+            .zip(&self.counts)
+            .map(|(&h, &c)| {
+                let m = hash::mix64(h);
+                let w = c as f32 * idf(m);
+                total += w;
+                (m, w)
+            })
+            .collect();
+        fingerprint::simhash_of_mixed(&mixed, total)
     }
 }
 

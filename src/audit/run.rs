@@ -5,15 +5,19 @@
 //! At most [`RunOptions::window`] batches are in flight (a token is taken per batch and given
 //! back when the batch is consumed in order), so memory stays bounded even when one batch is
 //! slow, and no stage can wait on a full channel that nobody drains.
+//!
+//! The committing thread is the serial part of the run, so it frees nothing it need not: the
+//! buffers of a committed batch go back to the worker that prepared it, which frees them
+//! before its next batch (where they were allocated, which the allocator does fastest).
 
 use std::collections::BTreeMap;
-use std::sync::mpsc::{sync_channel, Receiver};
+use std::sync::mpsc::{channel, sync_channel, Receiver};
 use std::sync::Arc;
 
 use parking_lot::Mutex;
 
 use super::source::{Decoded, DocumentSource, ItemError, Raw};
-use super::{AuditRecord, Auditor, PreparedDoc};
+use super::{AuditRecord, Auditor, Leftover, PreparedDoc};
 use crate::Result;
 
 /// Settings of [`run`].
@@ -79,9 +83,10 @@ pub fn run(
     let window = opts.window.max(1);
     let total_bytes = sources.iter().map(|s| s.total_bytes()).sum::<Option<u64>>();
 
-    // Batches carry their sequence number and the input bytes read when they were framed.
+    // Batches carry their sequence number and the input bytes read when they were framed;
+    // prepared ones also the worker that prepared them.
     let (work_tx, work_rx) = sync_channel::<(u64, u64, Vec<Framed>)>(window);
-    let (done_tx, done_rx) = sync_channel::<(u64, u64, Vec<Ready>)>(window);
+    let (done_tx, done_rx) = sync_channel::<(u64, u64, usize, Vec<Ready>)>(window);
     let (token_tx, token_rx) = sync_channel::<()>(window);
     for _ in 0..window {
         // The channel has room for exactly `window` tokens.
@@ -91,11 +96,19 @@ pub fn run(
 
     std::thread::scope(|scope| -> Result<()> {
         scope.spawn(move || read_all(sources, batch_size, &token_rx, &work_tx));
-        for _ in 0..threads {
+        // Per worker: the buffers of its committed batches, to free (at most `window`
+        // batches' worth, as the tokens bound the batches in flight).
+        let mut returns = Vec::with_capacity(threads);
+        for worker in 0..threads {
             let work_rx = work_rx.clone();
             let done_tx = done_tx.clone();
             let preparer = auditor.preparer();
+            let (return_tx, return_rx) = channel::<Vec<Leftover>>();
+            returns.push(return_tx);
             scope.spawn(move || loop {
+                while let Ok(spent) = return_rx.try_recv() {
+                    drop(spent);
+                }
                 // Hold the lock only to take one batch.
                 let next = work_rx.lock().recv();
                 let Ok((seq, bytes, items)) = next else {
@@ -109,14 +122,14 @@ pub fn run(
                         Err(e) => Ready::Failed(e),
                     })
                     .collect();
-                if done_tx.send((seq, bytes, ready)).is_err() {
+                if done_tx.send((seq, bytes, worker, ready)).is_err() {
                     return;
                 }
             });
         }
         drop(done_tx);
 
-        let mut pending: BTreeMap<u64, (u64, Vec<Ready>)> = BTreeMap::new();
+        let mut pending: BTreeMap<u64, (u64, usize, Vec<Ready>)> = BTreeMap::new();
         let mut expected = 0u64;
         let mut progress = Progress {
             documents: 0,
@@ -124,22 +137,29 @@ pub fn run(
             bytes_read: 0,
             total_bytes,
         };
-        for (seq, bytes, batch) in done_rx.iter() {
-            pending.insert(seq, (bytes, batch));
-            while let Some((bytes, batch)) = pending.remove(&expected) {
+        for (seq, bytes, worker, batch) in done_rx.iter() {
+            pending.insert(seq, (bytes, worker, batch));
+            while let Some((bytes, worker, batch)) = pending.remove(&expected) {
                 expected += 1;
+                let mut spent = Vec::with_capacity(batch.len());
                 for item in batch {
                     progress.items += 1;
                     match item {
                         Ready::Doc(doc) => {
                             progress.documents += 1;
-                            if let Ok(record) = auditor.commit(doc) {
+                            let (record, leftover) = auditor.commit_returning(doc);
+                            spent.extend(leftover);
+                            if let Ok(record) = record {
                                 on_record(&record)?;
                             }
                         }
                         Ready::Skip(reason) => auditor.record_skip(reason),
                         Ready::Failed(e) => auditor.record_error(&e.origin, &e.error),
                     }
+                }
+                // A worker that has finished no longer listens: then they are freed here.
+                if let Some(back) = returns.get(worker) {
+                    let _ = back.send(spent);
                 }
                 // Let the reader frame one more batch.
                 let _ = token_tx.send(());

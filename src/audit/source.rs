@@ -300,7 +300,7 @@ pub(crate) fn read_line_bounded<R: BufRead + ?Sized>(
                 Line::Full
             });
         }
-        let (take, done) = match chunk.iter().position(|&b| b == b'\n') {
+        let (take, done) = match memchr::memchr(b'\n', chunk) {
             Some(i) => (i + 1, true),
             None => (chunk.len(), false),
         };

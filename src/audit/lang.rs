@@ -147,6 +147,22 @@ pub fn guess(text: &str) -> &'static str {
     while letters < SAMPLE_CHARS {
         let Some(&b) = bytes.get(i) else { break };
         if b < 0x80 {
+            // Eight ASCII bytes at once while they cannot reach the sample's end.
+            if let Some(&chunk) = bytes
+                .get(i..i + 8)
+                .and_then(|c| <&[u8; 8]>::try_from(c).ok())
+            {
+                let word = u64::from_le_bytes(chunk);
+                if word & 0x8080_8080_8080_8080 == 0 {
+                    let n = ascii_letters(word);
+                    if letters + n < SAMPLE_CHARS {
+                        letters += n;
+                        counts[Script::Latin as usize] += n;
+                        i += 8;
+                        continue;
+                    }
+                }
+            }
             if b.is_ascii_alphabetic() {
                 letters += 1;
                 counts[Script::Latin as usize] += 1;
@@ -176,6 +192,17 @@ pub fn guess(text: &str) -> &'static str {
         }
     }
     label(&counts, persian, ukrainian, || latin_language(text))
+}
+
+/// ASCII letters among eight ASCII bytes (every byte below 0x80): a byte is a letter when,
+/// with the case bit set, it lies in `a..=z`; both bounds are tested on all bytes at once
+/// (no byte overflows: each stays below 0x80 + 0x1F).
+fn ascii_letters(word: u64) -> usize {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    let lower = word | (0x20 * ONES);
+    let at_least_a = lower + (0x80 - u64::from(b'a')) * ONES;
+    let above_z = lower + (0x80 - u64::from(b'z') - 1) * ONES;
+    ((at_least_a & !above_z) & (0x80 * ONES)).count_ones() as usize
 }
 
 /// The label from the letters counted per script (with the Persian-only and Ukrainian-only
@@ -436,6 +463,23 @@ mod tests {
             let text = words.join(" ");
             proptest::prop_assert_eq!(guess(&text), reference(&text), "{}", text);
         }
+    }
+
+    #[test]
+    fn ascii_letters_counts_every_byte_value() {
+        for b in 0u8..0x80 {
+            for pos in 0..8 {
+                let mut bytes = [b'1'; 8];
+                bytes[pos] = b;
+                let want = usize::from(b.is_ascii_alphabetic());
+                assert_eq!(
+                    ascii_letters(u64::from_le_bytes(bytes)),
+                    want,
+                    "{b:#x} at {pos}"
+                );
+            }
+        }
+        assert_eq!(ascii_letters(u64::from_le_bytes(*b"aZ z@[`{")), 3);
     }
 
     #[test]

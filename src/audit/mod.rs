@@ -383,6 +383,12 @@ fn snippet(text: &str, chars: usize) -> String {
         if i > 0 {
             out.push_str(" ¶ ");
         }
+        if n + line.len() <= chars {
+            // At most as many characters as bytes: the whole line fits.
+            out.push_str(line);
+            n += line.chars().count();
+            continue;
+        }
         for c in line.chars() {
             if n >= chars {
                 out.push('…');

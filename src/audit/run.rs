@@ -104,6 +104,10 @@ pub fn run(
     let work_rx = Arc::new(Mutex::new(work_rx));
 
     std::thread::scope(|scope| -> Result<()> {
+        // Owned by this closure, so an early return (an error from `on_record`) drops them
+        // before the scope joins its threads: the reader then stops at its next token and the
+        // workers at the closed channels, instead of all waiting forever.
+        let (token_tx, done_rx) = (token_tx, done_rx);
         scope.spawn(move || read_all(sources, batch_size, &token_rx, &work_tx));
         // Per worker: the buffers of its committed batches, to free (at most `window`
         // batches' worth, as the tokens bound the batches in flight).
@@ -206,5 +210,83 @@ fn read_all(
     }
     if !batch.is_empty() && tokens.recv().is_ok() {
         let _ = work.send((seq, finished_bytes, batch));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+    use crate::audit::source::{JsonlSource, SourceOptions};
+    use crate::audit::AuditConfig;
+
+    fn corpus(docs: usize) -> Vec<Box<dyn DocumentSource>> {
+        let mut jsonl = String::new();
+        for i in 0..docs {
+            jsonl.push_str(&format!(
+                "{{\"id\":\"d{i}\",\"text\":\"Story number {i} tells of the council vote on the bridge.\"}}\n"
+            ));
+        }
+        let reader = Box::new(std::io::Cursor::new(jsonl.into_bytes()));
+        vec![Box::new(JsonlSource::from_reader(
+            "mem",
+            reader,
+            &SourceOptions::default(),
+        ))]
+    }
+
+    #[test]
+    fn an_error_while_writing_records_ends_the_run_instead_of_hanging() {
+        for (threads, window) in [(1, 1), (2, 0), (3, 2)] {
+            let mut auditor = Auditor::new(AuditConfig::default());
+            let opts = RunOptions {
+                threads,
+                batch: 4,
+                window,
+            };
+            let mut seen = 0;
+            let result = run(
+                corpus(500),
+                &mut auditor,
+                &opts,
+                &mut |_| {
+                    seen += 1;
+                    if seen == 7 {
+                        Err(crate::Error::invalid("out", "disk full"))
+                    } else {
+                        Ok(())
+                    }
+                },
+                &mut |_| {},
+            );
+            assert!(result.is_err());
+            assert_eq!(seen, 7);
+        }
+    }
+
+    #[test]
+    fn every_document_is_committed_in_input_order_whatever_the_batching() {
+        for (threads, batch, window) in [(1, 1, 1), (2, 3, 0), (4, 32, 2)] {
+            let mut auditor = Auditor::new(AuditConfig::default());
+            let mut ids = Vec::new();
+            run(
+                corpus(300),
+                &mut auditor,
+                &RunOptions {
+                    threads,
+                    batch,
+                    window,
+                },
+                &mut |r| {
+                    ids.push(r.id.clone());
+                    Ok(())
+                },
+                &mut |_| {},
+            )
+            .unwrap();
+            let want: Vec<String> = (0..300).map(|i| format!("d{i}")).collect();
+            assert_eq!(ids, want);
+            assert_eq!(auditor.finish().documents, 300);
+        }
     }
 }

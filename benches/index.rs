@@ -23,6 +23,10 @@ use neardup::index::{IndexConfig, NamespaceIndex};
 use neardup::pipeline::hash::mix64;
 use neardup::pipeline::Features;
 
+/// The allocator the `neardup` binary uses, so the figures are the binary's.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 struct Rng(u64);
 impl Rng {
     fn next(&mut self) -> u64 {

@@ -14,6 +14,10 @@ use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use neardup::pipeline::fingerprint::DocFreq;
 use neardup::pipeline::{features, FeatureConfig};
 
+/// The allocator the `neardup` binary uses, so the figures are the binary's.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 const DOC_BYTES: usize = 3 * 1024;
 
 fn docs(lang: &str, n: usize) -> Vec<String> {

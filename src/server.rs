@@ -23,7 +23,7 @@ use tower::util::MapResponseLayer;
 use crate::config::Config;
 use crate::engine::Engine;
 use crate::proto::near_dup_server::NearDupServer;
-use crate::service::{message_limit_status, Metrics, NearDupService};
+use crate::service::{message_limit_status, EngineCalls, Metrics, NearDupService};
 use crate::{Error, Result};
 
 /// Serve until `shutdown` completes, then drain. The metrics endpoint listens on
@@ -43,7 +43,8 @@ pub async fn run(
 }
 
 /// [`run`] with an already bound metrics listener (tests bind `127.0.0.1:0`); `None` serves no
-/// metrics. `config.metrics_listen` is ignored.
+/// metrics. `config.metrics_listen` is ignored. The engine is in memory, so its calls on small
+/// documents run on the runtime threads ([`EngineCalls::Inline`]).
 pub async fn run_with_metrics(
     listener: TcpListener,
     metrics_listener: Option<TcpListener>,
@@ -51,13 +52,43 @@ pub async fn run_with_metrics(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<()> {
     let engine = Engine::new(config.engine.clone());
-    serve(engine, listener, metrics_listener, config, shutdown).await
+    serve_with(
+        engine,
+        EngineCalls::Inline,
+        listener,
+        metrics_listener,
+        config,
+        shutdown,
+    )
+    .await
 }
 
 /// [`run_with_metrics`] over a given engine (e.g. one opened on a durable store, or one a test
-/// filled beforehand).
+/// filled beforehand). Its calls run on the blocking pool ([`EngineCalls::Pool`]), since it
+/// may wait on a store.
 pub async fn serve(
     engine: Engine,
+    listener: TcpListener,
+    metrics_listener: Option<TcpListener>,
+    config: Config,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> Result<()> {
+    serve_with(
+        engine,
+        EngineCalls::Pool,
+        listener,
+        metrics_listener,
+        config,
+        shutdown,
+    )
+    .await
+}
+
+/// [`serve`] with engine calls run as `calls` says: [`EngineCalls::Inline`] only for an engine
+/// whose calls never wait on I/O (an in-memory engine).
+pub async fn serve_with(
+    engine: Engine,
+    calls: EngineCalls,
     listener: TcpListener,
     metrics_listener: Option<TcpListener>,
     config: Config,
@@ -70,7 +101,13 @@ pub async fn serve(
     let drain_tx = Arc::new(drain_tx);
 
     tokio::spawn(evict_periodically(engine.clone(), drain_rx.clone()));
-    let service = NearDupService::new(engine, &config, metrics.clone(), drain_rx.clone());
+    let service = NearDupService::with_engine_calls(
+        engine,
+        &config,
+        metrics.clone(),
+        drain_rx.clone(),
+        calls,
+    );
     let neardup = NearDupServer::new(service)
         .accept_compressed(CompressionEncoding::Gzip)
         .send_compressed(CompressionEncoding::Gzip)

@@ -98,7 +98,8 @@ pub struct Lookup {
     pub matches: Vec<(u32, Match)>,
     /// Candidates examined (all tiers, before verification).
     pub candidates: usize,
-    /// LSH band keys of the document (from its non-common sketch shingles).
+    /// LSH band keys the document is filed under (from its non-common sketch shingles); empty
+    /// for a text mostly in short lines, which is not banded (see [`verify::decide_density`]).
     pub band_keys: Vec<u64>,
 }
 
@@ -173,6 +174,13 @@ impl NamespaceIndex {
 
     /// Find and verify the earlier documents `f` duplicates, within `window_secs` of `time`
     /// (None = no window). Changes nothing.
+    ///
+    /// A text mostly in short lines (its [`verify::shingle_density`] below
+    /// [`verify::VerifyConfig::min_density`]) still looks for its copies in the bands, but is not
+    /// filed under them: its MinHash is made of its few long lines, the frame every edition of a
+    /// list or verse column repeats, so every later edition (and any article quoting the frame)
+    /// would draw it as a candidate. Its copies find it through the exact and simhash tiers,
+    /// which see all its words.
     pub fn lookup(&self, f: &Features, time: i64, window_secs: Option<i64>) -> Lookup {
         let simhash = f.simhash(&self.token_df);
         let mut cands: Vec<(u32, Tier, u32)> = Vec::new();
@@ -226,6 +234,11 @@ impl NamespaceIndex {
                 cands.push((s, Tier::Lsh, u32::MAX));
             }
         }
+        let keys = if density(f) < vcfg.min_density {
+            Vec::new()
+        } else {
+            keys
+        };
         self.verify_candidates(f, simhash, cands, keys, time, window_secs)
     }
 
@@ -244,6 +257,7 @@ impl NamespaceIndex {
             vcfg.common_clusters > 0 && self.shingle_df.df(k as u64) >= vcfg.common_clusters
         };
         let candidates = cands.len();
+        let density = density(f);
         let mut matches: Vec<(u32, Match, f32)> = Vec::new();
         let docs = &self.docs;
         let (mut sketch, mut numbers) = (Vec::new(), Vec::new());
@@ -277,8 +291,9 @@ impl NamespaceIndex {
                 let o = verify::overlap(&f.sketch, &sketch, self.cfg.sketch_cap, common);
                 let nums =
                     verify::number_overlap(&f.numbers, &numbers, vcfg.guard_min_numbers as usize);
-                let mut v = verify::decide(&o, nums, hd, vcfg);
                 let (j, c) = (o.jaccard(), o.containment());
+                let v = verify::decide(&o, nums, hd, vcfg);
+                let mut v = verify::decide_density(v, c, density, hd, vcfg);
                 if v.accept && c < vcfg.partial_containment {
                     let first = self.clusters.of(slot).filter(|&s| s != slot);
                     if let Some(first) = first {
@@ -470,6 +485,11 @@ impl NamespaceIndex {
     pub fn fixed_memory_bytes(&self) -> usize {
         self.token_df.memory_bytes() + self.shingle_df.memory_bytes()
     }
+}
+
+/// [`verify::shingle_density`] of a document's features.
+fn density(f: &Features) -> f32 {
+    verify::shingle_density(f.shingles, f.counts.iter().sum())
 }
 
 /// Hash of an id for the id table.

@@ -27,6 +27,19 @@
 //! must be the cluster's story and not what the candidate added to it (an edited copy that
 //! picked up a sentence of another report, a page that quotes another story): otherwise that
 //! added sentence would pull its own story into the cluster.
+//!
+//! A text whose words sit mostly in short lines — a list, verse, a table of results — is
+//! barely seen by its shingles: 5-shingles never cross a line, so a line of five words gives
+//! one shingle and a shorter one none ([`shingle_density`]). Its sketch then stands for its few
+//! long lines, typically the standing introduction that every edition of the column repeats,
+//! and a partial match on it matches the frame, not the content (this week's chart against
+//! last week's, one poem against another under the same introduction). Below
+//! [`VerifyConfig::min_density`] such a text is matched only in full (containment at least
+//! [`VerifyConfig::partial_containment`]) or by its word profile (simhashes, which count every
+//! word, within the simhash tier's radius): see [`decide_density`]. The index applies it on
+//! both sides: the query's density is checked here, and a low-density document is not put
+//! into the LSH bands, whose signature is made of the same shingles (see
+//! [`crate::index::NamespaceIndex::lookup`]).
 
 use serde::Serialize;
 
@@ -61,6 +74,8 @@ pub struct VerifyConfig {
     /// Least share of the candidate's core shingles (or of the query's shingles, when fewer)
     /// that a partial match must share.
     pub min_core_share: f32,
+    /// Least [`shingle_density`] of a text for a partial match (see the module docs; 0 = off).
+    pub min_density: f32,
 }
 
 impl Default for VerifyConfig {
@@ -78,6 +93,7 @@ impl Default for VerifyConfig {
             near_jaccard: 0.2,
             partial_containment: 0.9,
             min_core_share: 0.25,
+            min_density: 0.6,
         }
     }
 }
@@ -214,6 +230,19 @@ pub fn core_overlap(
     o
 }
 
+/// Share of a text's words that its shingles stand for: `shingles / words`, both counted with
+/// repeats. A line of `n ≥ 5` words gives `n − 4` shingles and a shorter line none, so prose
+/// in paragraphs scores about 0.9, a one-line title with a short paragraph about 0.75, and a
+/// list or verse of five- to seven-word lines 0.2–0.45. An empty text scores 1 (nothing is
+/// unseen).
+pub fn shingle_density(shingles: u32, words: u32) -> f32 {
+    if words == 0 {
+        1.0
+    } else {
+        (shingles as f32 / words as f32).min(1.0)
+    }
+}
+
 /// The decision and its reason.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Verdict {
@@ -287,9 +316,69 @@ pub fn decide_core(core: &CoreOverlap, v: Verdict, cfg: &VerifyConfig) -> Verdic
     v
 }
 
+/// The density check of an accepted match (see the module docs): `v` stands unless the
+/// query's [`shingle_density`] is below [`VerifyConfig::min_density`], the match is partial
+/// (containment below [`VerifyConfig::partial_containment`]) and the simhashes lie farther
+/// apart than the simhash tier's radius ([`super::simhash_tables::MAX_DISTANCE`]).
+pub fn decide_density(
+    v: Verdict,
+    containment: f32,
+    density: f32,
+    hamming: u32,
+    cfg: &VerifyConfig,
+) -> Verdict {
+    if !v.accept
+        || density >= cfg.min_density
+        || containment >= cfg.partial_containment
+        || hamming <= super::simhash_tables::MAX_DISTANCE
+    {
+        return v;
+    }
+    Verdict {
+        accept: false,
+        reason: format!(
+            "partial match (containment {containment:.2}) of a text mostly in short lines: \
+             its shingles stand for {:.0} % of its words",
+            density * 100.0
+        ),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::index::{IndexConfig, NamespaceIndex};
+    use crate::pipeline::{features, FeatureConfig};
+
+    fn accepted() -> Verdict {
+        Verdict {
+            accept: true,
+            reason: String::new(),
+        }
+    }
+
+    /// `prefix0 prefix1 …` over `r`.
+    fn words(prefix: &str, r: std::ops::Range<usize>) -> String {
+        r.map(|i| format!("{prefix}{i}"))
+            .collect::<Vec<_>>()
+            .join(" ")
+    }
+
+    /// Check-and-insert `docs` in order; what each was found to duplicate.
+    fn stream(docs: &[(&str, String)], verify: VerifyConfig) -> Vec<Option<String>> {
+        let mut ix = NamespaceIndex::new(IndexConfig {
+            verify,
+            ..IndexConfig::default()
+        });
+        let mut dup = Vec::new();
+        for (id, text) in docs {
+            let f = features(text, &FeatureConfig::default());
+            let look = ix.lookup(&f, 0, None);
+            dup.push(look.matches.first().map(|(_, m)| m.id.clone()));
+            ix.insert(id, &f, 0, &look).unwrap();
+        }
+        dup
+    }
 
     #[test]
     fn overlap_counts_and_filters() {
@@ -387,11 +476,6 @@ mod tests {
     /// own cluster rather than be pulled into A's.
     #[test]
     fn an_added_passage_does_not_pull_its_story_into_the_cluster() {
-        use crate::index::{IndexConfig, NamespaceIndex};
-        use crate::pipeline::{features, FeatureConfig};
-        let words = |p: &str, r: std::ops::Range<usize>| {
-            r.map(|i| format!("{p}{i}")).collect::<Vec<_>>().join(" ")
-        };
         let docs = [
             ("a", words("alpha", 0..100)),
             (
@@ -400,27 +484,16 @@ mod tests {
             ),
             ("b", words("beta", 0..200)),
         ];
-        let run = |verify: VerifyConfig| {
-            let mut ix = NamespaceIndex::new(IndexConfig {
-                verify,
-                ..IndexConfig::default()
-            });
-            let mut dup = Vec::new();
-            for (id, text) in &docs {
-                let f = features(text, &FeatureConfig::default());
-                let look = ix.lookup(&f, 0, None);
-                dup.push(look.matches.first().map(|(_, m)| m.id.clone()));
-                ix.insert(id, &f, 0, &look).unwrap();
-            }
-            dup
-        };
-        let on = run(VerifyConfig::default());
+        let on = stream(&docs, VerifyConfig::default());
         assert_eq!(on[1].as_deref(), Some("a"));
         assert_eq!(on[2], None, "story B joined story A's cluster");
-        let off = run(VerifyConfig {
-            partial_containment: 0.0,
-            ..VerifyConfig::default()
-        });
+        let off = stream(
+            &docs,
+            VerifyConfig {
+                partial_containment: 0.0,
+                ..VerifyConfig::default()
+            },
+        );
         assert_eq!(
             off[2].as_deref(),
             Some("a+b"),
@@ -431,30 +504,100 @@ mod tests {
     #[test]
     fn partial_matches_must_land_on_the_core() {
         let cfg = VerifyConfig::default();
-        let ok = || Verdict {
-            accept: true,
-            reason: String::new(),
-        };
         let outside = CoreOverlap {
             core: 12,
             shared: 1,
             query: 34,
         };
-        assert!(!decide_core(&outside, ok(), &cfg).accept);
+        assert!(!decide_core(&outside, accepted(), &cfg).accept);
         let inside = CoreOverlap {
             core: 12,
             shared: 9,
             query: 34,
         };
-        assert!(decide_core(&inside, ok(), &cfg).accept);
+        assert!(decide_core(&inside, accepted(), &cfg).accept);
         // A short query is measured against its own size.
         let short = CoreOverlap {
             core: 40,
             shared: 3,
             query: 10,
         };
-        assert!(decide_core(&short, ok(), &cfg).accept);
+        assert!(decide_core(&short, accepted(), &cfg).accept);
         let none = CoreOverlap::default();
-        assert!(decide_core(&none, ok(), &cfg).accept);
+        assert!(decide_core(&none, accepted(), &cfg).accept);
+    }
+
+    #[test]
+    fn density_counts_the_words_shingles_stand_for() {
+        assert_eq!(shingle_density(0, 0), 1.0);
+        // One line of 40 words: 36 shingles.
+        assert!((shingle_density(36, 40) - 0.9).abs() < 1e-6);
+        // Twenty five-word lines: one shingle each.
+        assert!((shingle_density(20, 100) - 0.2).abs() < 1e-6);
+        assert_eq!(shingle_density(9, 5), 1.0);
+    }
+
+    #[test]
+    fn partial_matches_of_texts_mostly_in_short_lines_are_refused() {
+        let cfg = VerifyConfig::default();
+        assert!(!decide_density(accepted(), 0.7, 0.45, 12, &cfg).accept);
+        // Prose, a complete match, or a word profile within the simhash tier's radius.
+        assert!(decide_density(accepted(), 0.7, 0.9, 12, &cfg).accept);
+        assert!(decide_density(accepted(), 0.95, 0.45, 12, &cfg).accept);
+        assert!(decide_density(accepted(), 0.7, 0.45, 3, &cfg).accept);
+        let off = VerifyConfig {
+            min_density: 0.0,
+            ..cfg
+        };
+        assert!(decide_density(accepted(), 0.7, 0.45, 12, &off).accept);
+        let no = Verdict {
+            accept: false,
+            reason: String::new(),
+        };
+        assert!(!decide_density(no, 0.95, 0.9, 0, &cfg).accept);
+    }
+
+    /// Two editions of a chart column (the same two-paragraph introduction, then twenty
+    /// five-word entries that differ), and an article that quotes the introduction: no one of
+    /// them is a copy of another, whichever comes first.
+    #[test]
+    fn editions_of_a_list_column_are_not_copies_of_each_other() {
+        let intro = format!("{}\n{}", words("intro", 0..30), words("intro", 30..60));
+        let edition = |e: &str| {
+            let entries: Vec<String> = (0..20).map(|i| words(&format!("{e}x{i}y"), 0..5)).collect();
+            format!("{intro}\n{}", entries.join("\n"))
+        };
+        let article = format!("{intro}\n{}", words("story", 0..60));
+        let off = VerifyConfig {
+            min_density: 0.0,
+            ..VerifyConfig::default()
+        };
+        let f = features(&edition("a"), &FeatureConfig::default());
+        assert!(shingle_density(f.shingles, f.counts.iter().sum()) < 0.5);
+        // A later edition (the query is the list) and a later article (the list is the
+        // candidate, found only if it was banded).
+        for docs in [
+            [("week1", edition("a")), ("week2", edition("b"))],
+            [("week1", edition("a")), ("article", article.clone())],
+            [("article", article.clone()), ("week1", edition("a"))],
+        ] {
+            assert_eq!(
+                stream(&docs, VerifyConfig::default())[1],
+                None,
+                "{}",
+                docs[1].0
+            );
+            assert_eq!(
+                stream(&docs, off)[1].as_deref(),
+                Some(docs[0].0),
+                "the case needs the density rule"
+            );
+        }
+        // A reprint of an edition is still found.
+        let again = [("week1", edition("a")), ("copy", edition("a"))];
+        assert_eq!(
+            stream(&again, VerifyConfig::default())[1].as_deref(),
+            Some("week1")
+        );
     }
 }

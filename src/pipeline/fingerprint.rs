@@ -127,25 +127,35 @@ fn ln1p_count(n: u32) -> f32 {
 pub fn simhash_weighted_pairs(pairs: impl IntoIterator<Item = (u64, f32)>) -> u64 {
     // Sum only the weights of set bits and compare with half the total. The bits are taken a
     // byte at a time: a table turns a byte into its eight 0/1 lanes, so each token costs eight
-    // 8-lane multiply-adds (vectorized) instead of 64 scalar ones. Every lane adds exactly
-    // `w` or `0` in token order, so the sums are those of the bit-by-bit loop.
+    // 8-lane multiply-adds (vectorized) instead of 64 scalar ones. The 64 sums are kept in two
+    // halves of 32, one pass over the tokens each, so that a half's sums stay in vector
+    // registers. Every lane adds exactly `w` or `0` in token order, so the sums are those of
+    // the bit-by-bit loop.
     let lanes = byte_lanes();
-    let mut acc = [[0f32; 8]; 8];
     let mut total = 0f32;
-    for (h, w) in pairs {
-        let bits = mix64(h).to_le_bytes();
-        total += w;
-        for (a, &byte) in acc.iter_mut().zip(&bits) {
-            let l = &lanes[byte as usize];
-            for k in 0..8 {
-                a[k] += l[k] * w;
+    let mixed: Vec<(u64, f32)> = pairs
+        .into_iter()
+        .map(|(h, w)| {
+            total += w;
+            (mix64(h), w)
+        })
+        .collect();
+    let mut out = 0u64;
+    for half in 0..2 {
+        let mut acc = [[0f32; 8]; 4];
+        for &(bits, w) in &mixed {
+            let bytes = (bits >> (32 * half)) as u32;
+            for (j, a) in acc.iter_mut().enumerate() {
+                let l = &lanes[((bytes >> (8 * j)) & 0xFF) as usize];
+                for k in 0..8 {
+                    a[k] += l[k] * w;
+                }
             }
         }
-    }
-    let mut out = 0u64;
-    for (i, a) in acc.iter().flatten().enumerate() {
-        if 2.0 * *a > total {
-            out |= 1 << i;
+        for (i, a) in acc.iter().flatten().enumerate() {
+            if 2.0 * *a > total {
+                out |= 1 << (32 * half + i);
+            }
         }
     }
     out

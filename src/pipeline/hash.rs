@@ -23,9 +23,26 @@ pub fn token_hash_bytes(token: &[u8]) -> u64 {
     xxh3_64_with_seed(token, FEATURE_HASH_SEED)
 }
 
-/// Hash of a shingle from its tokens' hashes (little-endian, in order).
+/// Hash of a shingle from its tokens' hashes: xxh3-64 of the hashes' little-endian bytes in
+/// order, under the feature seed xor the shingle width.
 #[inline]
 pub fn shingle_hash(token_hashes: &[u64]) -> u64 {
+    match token_hashes.len() {
+        3..=16 => xxh3_words(token_hashes, FEATURE_HASH_SEED ^ token_hashes.len() as u64),
+        _ => shingle_hash_bytes(token_hashes),
+    }
+}
+
+/// [`shingle_hash`] of a shingle whose width `N` is known when compiling (the default width),
+/// so that the word path's length tests and seed arithmetic fold away.
+#[inline(always)]
+pub fn shingle_hash_fixed<const N: usize>(token_hashes: &[u64; N]) -> u64 {
+    shingle_hash(token_hashes)
+}
+
+/// [`shingle_hash`] by way of a byte buffer and the general xxh3 entry point (widths the word
+/// path does not cover; the reference in tests).
+fn shingle_hash_bytes(token_hashes: &[u64]) -> u64 {
     let mut buf = [0u8; 8 * 16];
     let n = token_hashes.len().min(16);
     for (chunk, h) in buf.chunks_exact_mut(8).zip(&token_hashes[..n]) {
@@ -34,10 +51,134 @@ pub fn shingle_hash(token_hashes: &[u64]) -> u64 {
     xxh3_64_with_seed(&buf[..8 * n], FEATURE_HASH_SEED ^ n as u64)
 }
 
+/// The first 128 bytes of the XXH3 default secret (the spec's `kSecret`) read as
+/// little-endian words: what the 17–128-byte case of xxh3-64 mixes its input with.
+const XXH3_SECRET: [u64; 16] = [
+    0xbe4b_a423_396c_feb8,
+    0x1cad_21f7_2c81_017c,
+    0xdb97_9083_e96d_d4de,
+    0x1f67_b3b7_a4a4_4072,
+    0x78e5_c0cc_4ee6_79cb,
+    0x2172_ffcc_7dd0_5a82,
+    0x8e24_43f7_7446_08b8,
+    0x4c26_3a81_e690_35e0,
+    0xcb00_c391_bb52_283c,
+    0xa32e_531b_8b65_d088,
+    0x4ef9_0da2_9748_6471,
+    0xd8ac_dea9_46ef_1938,
+    0x3f34_9ce3_3f76_faa8,
+    0x1d4f_0bc7_c7bb_dcf9,
+    0x3159_b4cd_4be0_518a,
+    0x6473_78d9_c97e_9fc8,
+];
+
+/// xxh3-64 (seeded) of 3 to 16 little-endian words (24–128 bytes), computed on the words
+/// directly: the same value as the byte-oriented crate function (tested), without the copy into
+/// a buffer and the length dispatch. Shingle hashing spends most of its time here.
+#[inline]
+fn xxh3_words(words: &[u64], seed: u64) -> u64 {
+    const PRIME64_1: u64 = 0x9E37_79B1_85EB_CA87;
+    let n = words.len();
+    // mix16B of the XXH3 spec: the 16 input bytes starting at word `at` against secret words
+    // `s` and `s + 1`, with the seed added to and subtracted from them.
+    let mix = |at: usize, s: usize| -> u64 {
+        let lo = words[at] ^ XXH3_SECRET[s].wrapping_add(seed);
+        let hi = words[at + 1] ^ XXH3_SECRET[s + 1].wrapping_sub(seed);
+        let product = u128::from(lo) * u128::from(hi);
+        (product as u64) ^ ((product >> 64) as u64)
+    };
+    let mut acc = (8 * n as u64).wrapping_mul(PRIME64_1);
+    if n > 4 {
+        if n > 8 {
+            if n > 12 {
+                acc = acc.wrapping_add(mix(6, 12));
+                acc = acc.wrapping_add(mix(n - 8, 14));
+            }
+            acc = acc.wrapping_add(mix(4, 8));
+            acc = acc.wrapping_add(mix(n - 6, 10));
+        }
+        acc = acc.wrapping_add(mix(2, 4));
+        acc = acc.wrapping_add(mix(n - 4, 6));
+    }
+    acc = acc.wrapping_add(mix(0, 0));
+    acc = acc.wrapping_add(mix(n - 2, 2));
+    // The XXH3 avalanche.
+    acc ^= acc >> 37;
+    acc = acc.wrapping_mul(0x1656_6791_9E37_79F9);
+    acc ^ (acc >> 32)
+}
+
 /// Hash of arbitrary bytes under the feature seed (exact-duplicate keys, band keys).
 #[inline]
 pub fn bytes_hash(bytes: &[u8]) -> u64 {
     xxh3_64_with_seed(bytes, FEATURE_HASH_SEED)
+}
+
+/// Sort hashes (uniformly spread 64-bit values) ascending. One counting pass on the top bits
+/// spreads them over about as many buckets as there are values, which leaves the list ordered
+/// but within buckets; one insertion pass then finishes it, each value moving past the few
+/// larger ones of its own bucket: several times fewer steps than a comparison sort of the whole
+/// list. A bucket of more than 32 values (values chosen to collide) is sorted by
+/// `sort_unstable` first, so crafted input costs at most O(n log n).
+pub fn sort_hashes(values: &mut Vec<u64>) {
+    bucket_sort(values, 64, |h, shift| (h >> shift) as usize);
+}
+
+/// [`sort_hashes`] for 32-bit keys (sketch keys: the top halves of shingle hashes).
+pub fn sort_keys32(values: &mut Vec<u32>) {
+    bucket_sort(values, 32, |h, shift| (h >> shift) as usize);
+}
+
+/// The bucket sort of [`sort_hashes`] for values of `width` bits whose top bits are
+/// `top(value, width - bits)`.
+#[inline]
+fn bucket_sort<T: Copy + Ord + Default>(
+    values: &mut Vec<T>,
+    width: u32,
+    top: impl Fn(T, u32) -> usize,
+) {
+    let n = values.len();
+    if n < 64 {
+        values.sort_unstable();
+        return;
+    }
+    let bits = (usize::BITS - n.leading_zeros()).min(16);
+    let shift = width - bits;
+    let buckets = 1usize << bits;
+    // starts[b + 1] counts bucket b, then (prefix sums) starts[b] is where bucket b begins.
+    let mut starts = vec![0u32; buckets + 1];
+    for &h in values.iter() {
+        starts[top(h, shift) + 1] += 1;
+    }
+    let mut crowded = false;
+    for b in 0..buckets {
+        crowded |= starts[b + 1] > 32;
+        starts[b + 1] += starts[b];
+    }
+    let mut sorted = vec![T::default(); n];
+    let mut next = starts.clone();
+    for &h in values.iter() {
+        let slot = &mut next[top(h, shift)];
+        sorted[*slot as usize] = h;
+        *slot += 1;
+    }
+    if crowded {
+        for pair in starts.windows(2) {
+            if pair[1] - pair[0] > 32 {
+                sorted[pair[0] as usize..pair[1] as usize].sort_unstable();
+            }
+        }
+    }
+    for i in 1..n {
+        let v = sorted[i];
+        let mut j = i;
+        while j > 0 && sorted[j - 1] > v {
+            sorted[j] = sorted[j - 1];
+            j -= 1;
+        }
+        sorted[j] = v;
+    }
+    *values = sorted;
 }
 
 /// A fast, fixed 64-bit mixer (the splitmix64 finalizer), for deriving values from hashes.
@@ -62,5 +203,56 @@ mod tests {
         assert_ne!(shingle_hash(&[1, 2]), shingle_hash(&[2, 1]));
         assert_ne!(shingle_hash(&[1]), shingle_hash(&[1, 0]));
         assert_eq!(mix64(0), 0);
+    }
+
+    #[test]
+    fn sorting_hashes_survives_colliding_buckets() {
+        // All values in one top-bits bucket: the crowded-bucket path.
+        let mut v: Vec<u64> = (0..5000u64).rev().map(|i| i * 7919 % 5003).collect();
+        let mut expected = v.clone();
+        expected.sort_unstable();
+        sort_hashes(&mut v);
+        assert_eq!(v, expected);
+    }
+
+    proptest::proptest! {
+        /// The bucket sort orders any list exactly as the standard sort does.
+        #[test]
+        fn sort_hashes_equals_sort_unstable(
+            mut values in proptest::collection::vec(proptest::num::u64::ANY, 0..600),
+            repeats in proptest::collection::vec(0usize..600, 0..50),
+        ) {
+            for r in repeats {
+                if let Some(&v) = values.get(r) {
+                    values.push(v);
+                }
+            }
+            let mut keys: Vec<u32> = values.iter().map(|&v| (v >> 32) as u32).collect();
+            let mut expected = values.clone();
+            expected.sort_unstable();
+            sort_hashes(&mut values);
+            proptest::prop_assert_eq!(values, expected);
+            let mut expected_keys = keys.clone();
+            expected_keys.sort_unstable();
+            sort_keys32(&mut keys);
+            proptest::prop_assert_eq!(keys, expected_keys);
+        }
+
+        /// The word path computes exactly the crate's xxh3 of the little-endian bytes, for
+        /// every width it takes (and the dispatch for the others).
+        #[test]
+        fn word_path_equals_the_byte_path(words in proptest::collection::vec(proptest::num::u64::ANY, 0..20)) {
+            proptest::prop_assert_eq!(shingle_hash(&words), shingle_hash_bytes(&words));
+            if let Ok(five) = <&[u64; 5]>::try_from(words.as_slice()) {
+                proptest::prop_assert_eq!(shingle_hash_fixed(five), shingle_hash_bytes(&words));
+            }
+            if (3..=16).contains(&words.len()) {
+                let bytes: Vec<u8> = words.iter().flat_map(|w| w.to_le_bytes()).collect();
+                proptest::prop_assert_eq!(
+                    xxh3_words(&words, 12345),
+                    xxh3_64_with_seed(&bytes, 12345)
+                );
+            }
+        }
     }
 }

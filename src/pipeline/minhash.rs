@@ -74,7 +74,14 @@ pub fn band_keys(sig: &[u32], bands: usize, rows: usize) -> Vec<u64> {
 /// Whether a shingle hash belongs to the sketch sample of one in `rate`.
 #[inline]
 pub fn sampled(h: u64, rate: u64) -> bool {
-    rate <= 1 || mix64(h ^ 0x5ca1_ab1e) % rate == 0
+    let x = mix64(h ^ 0x5ca1_ab1e);
+    // A power-of-two rate (the default) by mask: the same test without a division.
+    rate <= 1
+        || if rate.is_power_of_two() {
+            x & (rate - 1) == 0
+        } else {
+            x % rate == 0
+        }
 }
 
 /// The verification sketch: the sampled shingles' 32-bit keys, sorted, distinct, at most `cap`
@@ -98,7 +105,7 @@ pub fn sketch_key(h: u64) -> u32 {
 
 /// [`sketch`] from the keys of the already sampled shingles (any order, repeats allowed).
 pub fn sketch_from_keys(mut keys: Vec<u32>, cap: usize) -> Vec<u32> {
-    keys.sort_unstable();
+    super::hash::sort_keys32(&mut keys);
     keys.dedup();
     keys.truncate(cap);
     keys

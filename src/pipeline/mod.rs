@@ -92,7 +92,8 @@ fn features_of_tokens(
 ) -> Features {
     // The sketch samples shingles as they are hashed; the full list is only built when a
     // MinHash signature over all of them is asked for.
-    let mut sketch_keys = Vec::new();
+    let mut sketch_keys =
+        Vec::with_capacity(th.hashes.len() / cfg.sketch_sample.max(1) as usize + 8);
     let mut all = Vec::new();
     let shingle_count = shingle::for_each_shingle(&th, cfg.shingle_words, |h| {
         if cfg.minhash_len > 0 {
@@ -104,20 +105,9 @@ fn features_of_tokens(
     });
     numbers.sort_unstable();
     numbers.dedup();
-    let mut sorted = th.hashes;
-    sorted.sort_unstable();
-    let mut tokens = Vec::with_capacity(sorted.len());
-    let mut counts: Vec<u32> = Vec::with_capacity(sorted.len());
-    for h in sorted {
-        if tokens.last() == Some(&h) {
-            if let Some(c) = counts.last_mut() {
-                *c += 1;
-            }
-        } else {
-            tokens.push(h);
-            counts.push(1);
-        }
-    }
+    let mut tokens = th.hashes;
+    hash::sort_hashes(&mut tokens);
+    let counts = count_runs(&mut tokens);
     Features {
         exact: hash::bytes_hash(normalized),
         tokens,
@@ -133,10 +123,32 @@ fn features_of_tokens(
     }
 }
 
+/// Collapse each run of equal values of a sorted list to one, returning the runs' lengths.
+/// Branch-free (a repeated word is as likely as a new one, so a branch would mispredict).
+fn count_runs(sorted: &mut Vec<u64>) -> Vec<u32> {
+    let Some(&first) = sorted.first() else {
+        return Vec::new();
+    };
+    let mut counts = vec![0u32; sorted.len()];
+    let mut last = 0;
+    let mut current = first;
+    counts[0] = 1;
+    for r in 1..sorted.len() {
+        let h = sorted[r];
+        last += usize::from(h != current);
+        current = h;
+        sorted[last] = h;
+        counts[last] += 1;
+    }
+    sorted.truncate(last + 1);
+    counts.truncate(last + 1);
+    counts
+}
+
 /// Normalize a clean text and compute its features (tokens are hashed while the text is
 /// normalized, in one pass).
 pub fn features(text: &str, cfg: &FeatureConfig) -> Features {
-    let mut hasher = shingle::TokenHasher::default();
+    let mut hasher = shingle::TokenHasher::for_text(text.len());
     let normalized = normalize::normalize_tokens(text, &mut hasher);
     features_of_tokens(&normalized, hasher.hashes, hasher.numbers, cfg)
 }
@@ -170,6 +182,17 @@ mod tests {
             a,
             fingerprint("An entirely different sentence about weather.")
         );
+    }
+
+    #[test]
+    fn runs_are_counted() {
+        let mut v = vec![1, 1, 2, 3, 3, 3, 9];
+        assert_eq!(count_runs(&mut v), vec![2, 1, 3, 1]);
+        assert_eq!(v, vec![1, 2, 3, 9]);
+        let mut empty = Vec::new();
+        assert!(count_runs(&mut empty).is_empty());
+        let mut one = vec![5];
+        assert_eq!(count_runs(&mut one), vec![1]);
     }
 
     #[test]

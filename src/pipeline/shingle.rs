@@ -6,7 +6,7 @@
 //! token stream is shingled instead (and a text shorter than `n` words is one shingle), so short
 //! documents still have features.
 
-use super::hash::{shingle_hash, token_hash, token_hash_bytes};
+use super::hash::{shingle_hash, shingle_hash_fixed, token_hash, token_hash_bytes};
 use super::tokenize::Tokens;
 
 /// Default shingle width in words.
@@ -41,6 +41,19 @@ pub struct TokenHasher {
 }
 
 impl TokenHasher {
+    /// A hasher with room for the tokens of a text of `text_len` bytes (a word every six
+    /// bytes is generous for every script), so that hashing does not regrow its lists.
+    pub fn for_text(text_len: usize) -> Self {
+        TokenHasher {
+            hashes: TokenHashes {
+                hashes: Vec::with_capacity(text_len / 6 + 8),
+                line_starts: Vec::with_capacity(text_len / 64 + 4),
+            },
+            numbers: Vec::new(),
+            line_first: 0,
+        }
+    }
+
     #[inline]
     fn push(&mut self, token: &[u8]) {
         let h = token_hash_bytes(token);
@@ -132,24 +145,36 @@ pub fn for_each_shingle(th: &TokenHashes, n: usize, mut f: impl FnMut(u64)) -> u
             .unwrap_or(th.hashes.len());
         let line = th.hashes.get(s..e).unwrap_or_default();
         if line.len() >= n {
-            for w in line.windows(n) {
-                f(shingle_hash(w));
-                count += 1;
-            }
+            count += hash_windows(line, n, &mut f);
         }
     }
     if count == 0 && !th.hashes.is_empty() {
         if th.hashes.len() >= n {
-            for w in th.hashes.windows(n) {
-                f(shingle_hash(w));
-                count += 1;
-            }
+            count += hash_windows(&th.hashes, n, &mut f);
         } else {
             f(shingle_hash(&th.hashes));
             count += 1;
         }
     }
     count
+}
+
+/// Hash every window of `n` (≤ the line's length) tokens of `line`; the default width takes
+/// the fixed-width hash. Returns the number of windows.
+#[inline]
+fn hash_windows(line: &[u64], n: usize, f: &mut impl FnMut(u64)) -> usize {
+    if n == DEFAULT_SHINGLE_WORDS {
+        for w in line.windows(DEFAULT_SHINGLE_WORDS) {
+            if let Ok(w) = <&[u64; DEFAULT_SHINGLE_WORDS]>::try_from(w) {
+                f(shingle_hash_fixed(w));
+            }
+        }
+    } else {
+        for w in line.windows(n) {
+            f(shingle_hash(w));
+        }
+    }
+    line.len() + 1 - n
 }
 
 #[cfg(test)]

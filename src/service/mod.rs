@@ -1,9 +1,13 @@
 //! gRPC handlers: validate → convert → call the engine → convert back. The only module (with
 //! the client side in `cli::remote`) that touches proto types.
 //!
-//! Engine calls are synchronous CPU work: they run on tokio's blocking pool, at most
-//! `limits.max_inflight` at once (a semaphore; further calls wait, inside their deadline). No
-//! lock is held across an `.await`: the engine locks inside its own synchronous calls.
+//! Engine calls are synchronous, at most `limits.max_inflight` at once (a semaphore; further
+//! calls wait, inside their deadline). Where they run is [`EngineCalls`]: on tokio's blocking
+//! pool when they may wait on I/O (an engine on a durable store waits for its write), or right
+//! on the runtime thread that decoded the request when they are pure CPU work of bounded size
+//! (an in-memory engine): a hand-off to another thread and back costs more than a small
+//! document's check on a loaded machine. No lock is held across an `.await`: the engine locks
+//! inside its own synchronous calls.
 //!
 //! The Audit RPC (`audit`) runs the corpus audit on a scratch engine of its own per call.
 
@@ -27,6 +31,24 @@ use crate::proto::near_dup_server::NearDup;
 
 pub use metrics::Metrics;
 
+/// Largest document body (text or HTML bytes) an [`EngineCalls::Inline`] service checks or
+/// cleans on the runtime thread itself; bigger ones go to the blocking pool. At roughly 15 ns
+/// a byte this bounds the time a runtime thread is kept from its other tasks to about 0.5 ms.
+pub const INLINE_MAX_BYTES: usize = 32 * 1024;
+
+/// Where the service runs engine calls.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum EngineCalls {
+    /// On tokio's blocking pool. Required when an engine call may block on I/O (an engine on a
+    /// durable store waits for its record to be written); the safe default.
+    #[default]
+    Pool,
+    /// On the runtime thread that decoded the request, for documents up to
+    /// [`INLINE_MAX_BYTES`] (bigger ones, and a current-thread runtime, use the pool). Only for
+    /// an engine whose calls never wait on I/O: an in-memory engine.
+    Inline,
+}
+
 /// The NearDup service: a cheap, cloneable handle.
 #[derive(Debug, Clone)]
 pub struct NearDupService {
@@ -40,6 +62,10 @@ struct Inner {
     request_timeout: Duration,
     /// Permits for engine calls running at once (the bounded blocking pool).
     pool: Arc<Semaphore>,
+    /// Where engine calls run.
+    calls: EngineCalls,
+    /// The runtime is multi-threaded (an inline call keeps one worker, others go on).
+    multi_thread: bool,
     /// Permits for open CheckStream calls; refused (not queued) when none is left.
     streams: Arc<Semaphore>,
     /// Permits for open Audit calls; refused (not queued) when none is left.
@@ -50,21 +76,38 @@ struct Inner {
 }
 
 impl NearDupService {
-    /// A service over `engine` with the limits and timeouts of `config`. `draining` turns true
-    /// when the server shuts down.
+    /// A service over `engine` with the limits and timeouts of `config`, running engine calls
+    /// on the blocking pool ([`EngineCalls::Pool`]). `draining` turns true when the server
+    /// shuts down.
     pub fn new(
         engine: Engine,
         config: &Config,
         metrics: Arc<Metrics>,
         draining: watch::Receiver<bool>,
     ) -> Self {
+        Self::with_engine_calls(engine, config, metrics, draining, EngineCalls::Pool)
+    }
+
+    /// [`new`](Self::new) with engine calls run as `calls` says. Call it from inside the
+    /// runtime that will serve the requests (it notes whether that runtime is multi-threaded).
+    pub fn with_engine_calls(
+        engine: Engine,
+        config: &Config,
+        metrics: Arc<Metrics>,
+        draining: watch::Receiver<bool>,
+        calls: EngineCalls,
+    ) -> Self {
         let limits = config.limits;
+        let multi_thread = tokio::runtime::Handle::try_current()
+            .is_ok_and(|h| h.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread);
         NearDupService {
             inner: Arc::new(Inner {
                 engine,
                 limits,
                 request_timeout: config.request_timeout,
                 pool: Arc::new(Semaphore::new(limits.max_inflight)),
+                calls,
+                multi_thread,
                 streams: Arc::new(Semaphore::new(limits.max_check_streams)),
                 audits: Arc::new(Semaphore::new(limits.max_audit_calls)),
                 metrics,
@@ -90,51 +133,67 @@ impl NearDupService {
         }
     }
 
-    /// Run one engine call on the bounded blocking pool, inside the deadline.
-    async fn run_engine<T, F>(&self, deadline: Option<Instant>, work: F) -> Result<T, Status>
+    /// Whether an engine call on a document of `bytes` runs on the runtime thread itself.
+    fn inline(&self, bytes: usize) -> bool {
+        self.inner.calls == EngineCalls::Inline
+            && self.inner.multi_thread
+            && bytes <= INLINE_MAX_BYTES
+    }
+
+    /// Run one engine call, inside the deadline, under one of the `max_inflight` permits: on
+    /// this thread when `inline` (see [`EngineCalls::Inline`]), else on the blocking pool.
+    async fn run_engine<T, F>(
+        &self,
+        deadline: Option<Instant>,
+        inline: bool,
+        work: F,
+    ) -> Result<T, Status>
     where
         T: Send + 'static,
         F: FnOnce(&Engine) -> crate::Result<T> + Send + 'static,
     {
-        let pool = self.inner.pool.clone();
-        let max_inflight = self.inner.limits.max_inflight;
-        let engine = self.inner.engine.clone();
-        let call = async move {
-            let permit = Arc::clone(&pool)
-                .acquire_owned()
-                .await
-                .map_err(|_| Status::unavailable("server is shutting down"))?;
-            // Work the caller has stopped waiting for is not started.
+        let pool = &self.inner.pool;
+        // The common case takes a free permit without waiting (no timer, no task hop).
+        let permit = match Arc::clone(pool).try_acquire_owned() {
+            Ok(permit) => permit,
+            Err(tokio::sync::TryAcquireError::Closed) => {
+                return Err(Status::unavailable("server is shutting down"))
+            }
+            Err(tokio::sync::TryAcquireError::NoPermits) => {
+                let wait = async {
+                    Arc::clone(pool)
+                        .acquire_owned()
+                        .await
+                        .map_err(|_| Status::unavailable("server is shutting down"))
+                };
+                within(deadline, wait).await?
+            }
+        };
+        // Work the caller has stopped waiting for is not started.
+        if deadline.is_some_and(|d| Instant::now() >= d) {
+            return Err(deadline_exceeded());
+        }
+        if inline {
+            // Pure CPU work of bounded size: run it here, no hop to another thread and back.
+            // It cannot be interrupted, so a deadline that passes meanwhile is answered after.
+            let result = work(&self.inner.engine);
+            drop(permit);
             if deadline.is_some_and(|d| Instant::now() >= d) {
                 return Err(deadline_exceeded());
             }
-            // Alone (no other engine call in flight) on a multi-threaded runtime, the work runs
-            // right here on this worker thread (`block_in_place` hands the thread's other tasks
-            // to another one): no hop to a pool thread on the latency path. Under concurrency
-            // that hand-off costs more than it saves, so the work goes to the blocking pool;
-            // the permit moves with it, so if the caller gives up the work still finishes
-            // (check-and-insert stays atomic) and the pool stays bounded.
-            let alone = pool.available_permits() + 1 == max_inflight;
-            if alone
-                && tokio::runtime::Handle::current().runtime_flavor()
-                    == tokio::runtime::RuntimeFlavor::MultiThread
-            {
-                let _permit = permit;
-                let result = tokio::task::block_in_place(|| work(&engine));
-                // As with the pool: the work finished, but the caller is told it was too late.
-                if deadline.is_some_and(|d| Instant::now() >= d) {
-                    return Err(deadline_exceeded());
-                }
-                return result.map_err(Status::from);
-            }
-            let joined = tokio::task::spawn_blocking(move || {
-                let _permit = permit;
-                work(&engine)
-            })
-            .await;
-            joined.map_err(task_failed)?.map_err(Status::from)
-        };
-        within(deadline, call).await
+            return result.map_err(Status::from);
+        }
+        // On the pool the permit moves with the work, so if the caller gives up the work still
+        // finishes (check-and-insert stays atomic) and the pool stays bounded.
+        let engine = self.inner.engine.clone();
+        let joined = tokio::task::spawn_blocking(move || {
+            let _permit = permit;
+            work(&engine)
+        });
+        within(deadline, async move {
+            joined.await.map_err(task_failed)?.map_err(Status::from)
+        })
+        .await
     }
 
     /// One check, as used by Check and by each CheckStream request.
@@ -153,7 +212,7 @@ impl NearDupService {
         let bytes = document.content_len();
         tracing::debug!(namespace = %namespace, id = %document.id, bytes, "check");
         let outcome = self
-            .run_engine(deadline, move |engine| {
+            .run_engine(deadline, self.inline(bytes), move |engine| {
                 engine.check(&namespace, document, &options)
             })
             .await?;
@@ -341,8 +400,9 @@ impl NearDup for NearDupService {
         let result = async {
             let (namespace, document, format) =
                 convert::clean_request(request.into_inner(), &self.inner.limits)?;
+            let inline = self.inline(document.content_len());
             let cleaned = self
-                .run_engine(deadline, move |engine| {
+                .run_engine(deadline, inline, move |engine| {
                     engine.clean(&namespace, &document, format)
                 })
                 .await?;
@@ -363,7 +423,9 @@ impl NearDup for NearDupService {
             let (namespace, id) =
                 convert::delete_request(request.into_inner(), &self.inner.limits)?;
             let deleted = self
-                .run_engine(deadline, move |engine| engine.delete(&namespace, &id))
+                .run_engine(deadline, self.inline(0), move |engine| {
+                    engine.delete(&namespace, &id)
+                })
                 .await?;
             Ok(Response::new(proto::DeleteResponse { deleted }))
         }
@@ -381,7 +443,7 @@ impl NearDup for NearDupService {
         let result = async {
             let namespace = convert::stats_request(request.into_inner(), &self.inner.limits)?;
             let stats = self
-                .run_engine(deadline, move |engine| {
+                .run_engine(deadline, self.inline(0), move |engine| {
                     Ok(engine.stats(namespace.as_deref()))
                 })
                 .await?;
@@ -436,6 +498,104 @@ fn item_error_response(status: Status) -> proto::CheckResponse {
 mod tests {
     use super::*;
     use crate::Error;
+    use std::sync::atomic::{AtomicBool, Ordering};
+
+    fn service(calls: EngineCalls, config: &Config) -> NearDupService {
+        let (_tx, draining) = watch::channel(false);
+        NearDupService::with_engine_calls(
+            Engine::in_memory(),
+            config,
+            Arc::new(Metrics::new()),
+            draining,
+            calls,
+        )
+    }
+
+    fn multi_thread() -> tokio::runtime::Runtime {
+        tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .unwrap()
+    }
+
+    fn check_request(id: &str, text: &str) -> proto::CheckRequest {
+        proto::CheckRequest {
+            namespace: "n".into(),
+            document: Some(proto::Document {
+                id: id.into(),
+                content: Some(proto::document::Content::Text(text.into())),
+                ..Default::default()
+            }),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn inline_only_for_small_documents_on_a_multi_threaded_runtime() {
+        let config = Config::default();
+        multi_thread().block_on(async {
+            let inline = service(EngineCalls::Inline, &config);
+            assert!(inline.inline(0));
+            assert!(inline.inline(INLINE_MAX_BYTES));
+            assert!(!inline.inline(INLINE_MAX_BYTES + 1));
+            assert!(!service(EngineCalls::Pool, &config).inline(0));
+        });
+        // A current-thread runtime has no other worker to go on while one call runs.
+        let current = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap();
+        current.block_on(async {
+            assert!(!service(EngineCalls::Inline, &config).inline(0));
+        });
+    }
+
+    #[test]
+    fn work_past_its_deadline_is_not_started_inline_or_on_the_pool() {
+        let config = Config::default();
+        multi_thread().block_on(async {
+            for (calls, inline) in [(EngineCalls::Inline, true), (EngineCalls::Pool, false)] {
+                let svc = service(calls, &config);
+                let ran = Arc::new(AtomicBool::new(false));
+                let flag = ran.clone();
+                let passed = Some(Instant::now());
+                let result = svc
+                    .run_engine(passed, inline, move |_| {
+                        flag.store(true, Ordering::SeqCst);
+                        Ok(())
+                    })
+                    .await;
+                let status = result.err().unwrap_or_else(|| Status::ok(""));
+                assert_eq!(status.code(), Code::DeadlineExceeded, "{calls:?}");
+                assert!(!ran.load(Ordering::SeqCst), "{calls:?}");
+                // Within its deadline the same call runs and answers.
+                let later = Some(Instant::now() + Duration::from_secs(60));
+                let answer = svc.run_engine(later, inline, |_| Ok(7)).await;
+                assert_eq!(answer.ok(), Some(7), "{calls:?}");
+            }
+        });
+    }
+
+    #[test]
+    fn inline_and_pool_calls_give_the_same_answers() {
+        let config = Config::default();
+        let story = "The council agreed on Tuesday to rebuild the old bridge over the river \
+                     before the winter, the mayor said after a long meeting with engineers.\n"
+            .repeat(8);
+        multi_thread().block_on(async {
+            let mut answers = Vec::new();
+            for calls in [EngineCalls::Inline, EngineCalls::Pool] {
+                let svc = service(calls, &config);
+                let first = svc.check_one(check_request("a", &story), None).await;
+                let again = svc.check_one(check_request("b", &story), None).await;
+                let (first, again) = (first.unwrap(), again.unwrap());
+                assert_eq!(first.verdict, proto::Verdict::Unique as i32, "{calls:?}");
+                assert_eq!(again.duplicate_of, "a", "{calls:?}");
+                answers.push((first, again));
+            }
+            assert_eq!(answers[0], answers[1]);
+        });
+    }
 
     #[test]
     fn item_errors_carry_the_unary_code() {

@@ -141,6 +141,8 @@ fn is_fixpoint(out: &str) -> bool {
 trait OffsetSink {
     /// Record `n` output bytes that came from input offset `origin`.
     fn record(&mut self, origin: usize, n: usize);
+    /// Record `n` output bytes that came one each from input offsets `start..start + n`.
+    fn record_run(&mut self, start: usize, n: usize);
     /// Forget everything recorded.
     fn reset(&mut self);
 }
@@ -152,6 +154,8 @@ impl OffsetSink for NoOffsets {
     #[inline(always)]
     fn record(&mut self, _: usize, _: usize) {}
     #[inline(always)]
+    fn record_run(&mut self, _: usize, _: usize) {}
+    #[inline(always)]
     fn reset(&mut self) {}
 }
 
@@ -161,6 +165,10 @@ impl OffsetSink for Vec<u32> {
         for _ in 0..n {
             self.push(origin as u32);
         }
+    }
+    #[inline]
+    fn record_run(&mut self, start: usize, n: usize) {
+        self.extend((start..start + n).map(|o| o as u32));
     }
     fn reset(&mut self) {
         self.clear();
@@ -295,6 +303,48 @@ impl<'a, O: OffsetSink, T: TokenSink> Writer<'a, O, T> {
         self.offsets.record(origin, 1);
     }
 
+    /// The run of ASCII letters and digits starting at `start` (whose first byte is one),
+    /// written lower-cased; returns where the run ends. Eight bytes a step: a byte-lane range
+    /// test finds the run's end within the step, and the step's bytes are written with one
+    /// store (lower-casing these bytes is setting bit 0x20: digits have it already) and cut
+    /// back to the run.
+    #[inline(always)]
+    fn push_ascii_word(&mut self, bytes: &[u8], start: usize) -> usize {
+        if self.pending != 0 {
+            self.separate(start);
+        }
+        let mut i = start;
+        loop {
+            let Some(chunk) = bytes.get(i..i + 8) else {
+                // Fewer than eight bytes left: one by one.
+                while let Some(&b) = bytes.get(i) {
+                    if !b.is_ascii_alphanumeric() {
+                        break;
+                    }
+                    self.out.push(b | 0x20);
+                    i += 1;
+                }
+                break;
+            };
+            let mut word = [0u8; 8];
+            word.copy_from_slice(chunk);
+            let word = u64::from_le_bytes(word);
+            let mask = ascii_alnum_lanes(word);
+            let kept = self.out.len();
+            self.out
+                .extend_from_slice(&(word | (0x20 * LOW_BITS)).to_le_bytes());
+            if mask != HIGH_BITS {
+                let run = ((!mask & HIGH_BITS).trailing_zeros() / 8) as usize;
+                self.out.truncate(kept + run);
+                i += run;
+                break;
+            }
+            i += 8;
+        }
+        self.offsets.record_run(start, i - start);
+        i
+    }
+
     #[inline(always)]
     fn space(&mut self) {
         if self.pending == 0 {
@@ -329,6 +379,23 @@ static ASCII_FOLD: [u8; 128] = {
     }
     t
 };
+
+const LOW_BITS: u64 = 0x0101_0101_0101_0101;
+const HIGH_BITS: u64 = 0x8080_8080_8080_8080;
+
+/// The high bit of each byte lane of `word` set exactly when that byte is an ASCII letter or
+/// digit. Each range test adds a per-lane constant to the 7-bit value, so no lane carries into
+/// the next: `x + (0x80 - lo)` has its high bit set iff `x >= lo`, `x + (0x7F - hi)` iff
+/// `x > hi`.
+#[inline(always)]
+fn ascii_alnum_lanes(word: u64) -> u64 {
+    let ascii = !word & HIGH_BITS;
+    let x = word & !HIGH_BITS;
+    let digit = x.wrapping_add(0x50 * LOW_BITS) & !x.wrapping_add(0x46 * LOW_BITS);
+    let folded = x | (0x20 * LOW_BITS);
+    let letter = folded.wrapping_add(0x1F * LOW_BITS) & !folded.wrapping_add(0x05 * LOW_BITS);
+    ascii & (digit | letter)
+}
 
 /// Fold an ASCII byte (the hot path of every Latin-script text).
 #[inline(always)]
@@ -400,9 +467,27 @@ fn run_composed<O: OffsetSink, T: TokenSink>(
     let mut i = 0;
     while let Some(&b) = bytes.get(i) {
         if b < 0x80 {
-            fold_ascii(b, i, w);
             last_class = 0;
-            i += 1;
+            if b.is_ascii_alphanumeric() {
+                // A run of ASCII letters and digits (most of a Latin-script text) in one go.
+                i = w.push_ascii_word(bytes, i);
+            } else {
+                // A run of other ASCII bytes: each is a separator (a newline or a space), and
+                // the run separates as its strongest member.
+                let mut newline = false;
+                while let Some(&c) = bytes.get(i) {
+                    if c >= 0x80 || c.is_ascii_alphanumeric() {
+                        break;
+                    }
+                    newline |= c == b'\n';
+                    i += 1;
+                }
+                if newline {
+                    w.newline();
+                } else {
+                    w.space();
+                }
+            }
             continue;
         }
         let c = match (b, bytes.get(i + 1)) {
@@ -710,6 +795,56 @@ fn fold_lower<O: OffsetSink, T: TokenSink>(c: char, origin: usize, w: &mut Write
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn ascii_lane_test_agrees_with_the_byte_table() {
+        for b in 0..=255u8 {
+            for lane in 0..8 {
+                let lanes = ascii_alnum_lanes(u64::from(b) << (8 * lane));
+                assert_eq!(
+                    lanes & (0x80 << (8 * lane)) != 0,
+                    b.is_ascii_alphanumeric(),
+                    "byte {b:#x} in lane {lane}"
+                );
+            }
+        }
+        // Runs that end inside a step, at a step's end and past it, with offsets.
+        for text in [
+            "Hello, World 2026!",
+            "abcdefgh ijklmnopqrs",
+            "ABCDEFGHIJKLMNOP",
+            "x",
+        ] {
+            let expected: String = text
+                .chars()
+                .map(|c| {
+                    if c.is_ascii_alphanumeric() {
+                        c.to_ascii_lowercase()
+                    } else {
+                        ' '
+                    }
+                })
+                .collect::<String>()
+                .split_whitespace()
+                .collect::<Vec<_>>()
+                .join(" ");
+            let Normalized {
+                text: normalized,
+                offsets,
+            } = normalize_with_offsets(text);
+            assert_eq!(normalized, expected);
+            for (k, b) in normalized.bytes().enumerate() {
+                if b != b' ' {
+                    let origin = offsets[k] as usize;
+                    assert_eq!(
+                        text.as_bytes()[origin].to_ascii_lowercase(),
+                        b,
+                        "{text} byte {k}"
+                    );
+                }
+            }
+        }
+    }
 
     #[test]
     fn folds_arabic_spelling_variants() {

@@ -1,7 +1,8 @@
 //! Throughput and peak memory of `neardup audit` over synthetic news.
 //!
 //! `cargo bench --bench audit` (env `NEARDUP_BENCH_DOCS`, default 100 000; `NEARDUP_BENCH_THREADS`,
-//! default 0 = as many as cores). Documents are made from the texts of `../shared/data/neardup/dev.jsonl`
+//! default 0 = as many as cores; `NEARDUP_BENCH_FILE=PATH` keeps the synthetic JSONL there and
+//! reuses it when it has the right number of lines, e.g. to profile `neardup audit PATH`). Documents are made from the texts of `../shared/data/neardup/dev.jsonl`
 //! (read at bench time, never committed): the first pass is the dev set as is; every later
 //! document is, by a fixed pseudo-random draw, an exact reprint of an earlier synthetic document
 //! (15 %), a light edit of one (10 %: a paragraph dropped, every 40th word changed), or a new
@@ -154,14 +155,25 @@ fn main() {
         .collect();
 
     let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("synthetic.jsonl");
-    let mut planted_exact = 0u64;
-    {
+    // NEARDUP_BENCH_FILE: write the synthetic corpus there (and reuse it when it already holds
+    // `docs` lines), e.g. to profile `neardup audit` on the same input.
+    let path = std::env::var_os("NEARDUP_BENCH_FILE").map_or_else(
+        || dir.path().join("synthetic.jsonl"),
+        std::path::PathBuf::from,
+    );
+    // Counted while streaming, so the check adds nothing to the peak memory measured below.
+    let reuse = std::fs::File::open(&path)
+        .map(|f| {
+            use std::io::BufRead;
+            std::io::BufReader::new(f).split(b'\n').count() == docs
+        })
+        .unwrap_or(false);
+    let planted_exact = (0..docs)
+        .filter(|&i| matches!(kind(i, dev.len()), Kind::Exact(_)))
+        .count() as u64;
+    if !reuse {
         let mut out = BufWriter::new(std::fs::File::create(&path).unwrap());
         for i in 0..docs {
-            if matches!(kind(i, dev.len()), Kind::Exact(_)) {
-                planted_exact += 1;
-            }
             let line = serde_json::json!({
                 "id": format!("doc-{i:06}"),
                 "text": generate(i, &dev),

@@ -12,17 +12,23 @@
 //!   order.
 //!
 //! Verdicts depend only on the order of commits, never on how many threads prepared: if the
-//! stripper learned anything between a document's `prepare` and its `commit`, `commit` strips
-//! it again with what is known now (and recomputes features if the clean text changed), so the
-//! result equals that of a sequential `check`.
+//! stripper learned anything about the document's source between its `prepare` and its
+//! `commit`, `commit` looks its lines up again and, when what is known about them changed,
+//! strips it again with what is known now (and recomputes features if the clean text
+//! changed), so the result equals that of a sequential `check`.
+//!
+//! What was learned is tracked per source: each namespace keeps [`EPOCH_BUCKETS`] learn
+//! counters, and a document compares only the counter its source hashes to, so learning from
+//! other sources (almost every commit in a multi-source corpus) costs its commit nothing.
 
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
 use dashmap::DashMap;
 use parking_lot::Mutex;
 
-use crate::boilerplate::{Analysis, Cleaned, InputFormat, Stripper};
-use crate::document::Document;
+use crate::boilerplate::{Analysis, Cleaned, FrequencyConfig, InputFormat, Stripper};
+use crate::document::{Content, Document};
 use crate::index::{IndexConfig, Match, NamespaceIndex};
 use crate::pipeline::{self, FeatureConfig, Features};
 use crate::store::record::{doc_key, seq_of, DocRecord};
@@ -86,35 +92,71 @@ pub struct NamespaceStats {
     pub bytes: u64,
 }
 
+/// Learn counters per namespace (see the module docs): a source's lines are looked up
+/// again at commit only when its counter moved since prepare.
+pub const EPOCH_BUCKETS: usize = 64;
+
 /// A document stripped and featurized by [`Engine::prepare`], ready for [`Engine::commit`].
 #[derive(Debug, Clone)]
 pub struct Prepared {
+    head: Head,
+    /// What commit reads but does not keep.
+    spent: Spent,
+}
+
+/// The parts of a [`Prepared`] that a commit uses up.
+#[derive(Debug, Clone)]
+struct Head {
+    /// The document; its content is dropped once stripped (only its length is needed later).
     doc: Document,
-    analysis: Analysis,
-    /// What the stripper had learned about the document's lines when it was stripped.
-    learned: Vec<Option<u32>>,
+    /// Bytes of the document's content.
+    content_len: usize,
     cleaned: Cleaned,
-    features: Features,
-    /// The namespace's learn count when the document was stripped.
+    /// The learn counter of the document's source bucket when it was stripped.
     epoch: u64,
     /// Arrival time (seconds since the epoch) used when `published_at` is absent.
     arrival: i64,
 }
 
+/// What is left of a [`Prepared`] after its commit (its analysis, what was known about its
+/// lines, its features): buffers only. Dropping it frees them; a caller that prepared on
+/// another thread may send it back there to be dropped (see
+/// [`Engine::commit_stale_reasons`]), which keeps the serial committing thread shorter and
+/// frees memory where it was allocated.
+#[derive(Debug, Clone)]
+pub struct Spent {
+    analysis: Analysis,
+    /// What the stripper had learned about the document's lines when it was stripped.
+    learned: Vec<Option<u32>>,
+    features: Features,
+}
+
+/// The result of [`Engine::commit_stale_reasons`].
+#[derive(Debug)]
+pub struct Committed {
+    /// The verdict, as [`Engine::commit`] gives it (but see the method on reasons).
+    pub outcome: CheckOutcome,
+    /// Whether the document was stripped again at commit; when false, `outcome.cleaned` is
+    /// [`Prepared::cleaned`] as it was.
+    pub restripped: bool,
+    /// What is left of the prepared document.
+    pub spent: Spent,
+}
+
 impl Prepared {
     /// The document's id.
     pub fn id(&self) -> &str {
-        &self.doc.id
+        &self.head.doc.id
     }
 
     /// The clean text and removed spans.
     pub fn cleaned(&self) -> &Cleaned {
-        &self.cleaned
+        &self.head.cleaned
     }
 
     /// The text's features.
     pub fn features(&self) -> &Features {
-        &self.features
+        &self.spent.features
     }
 }
 
@@ -122,8 +164,11 @@ impl Prepared {
 struct NamespaceState {
     index: NamespaceIndex,
     stats: NamespaceStats,
-    /// Times [`Stripper::learn`] was called; see [`Prepared::epoch`].
-    epoch: u64,
+    /// Distinct sources learned from, while fewer than the stripper keeps (see
+    /// [`Namespace::learn`]).
+    sources: std::collections::HashSet<Box<str>>,
+    /// Whether the stripper may have had to drop a source's lines to make room for another.
+    many_sources: bool,
     /// Namespace time window in days (None = engine default).
     window_days: Option<u32>,
 }
@@ -131,6 +176,10 @@ struct NamespaceState {
 #[derive(Debug)]
 struct Namespace {
     stripper: Stripper,
+    /// Learn counters by source bucket ([`bucket_of`]), bumped after every
+    /// [`Stripper::learn`] under the state lock; see `Head::epoch`. Atomics, so `prepare`
+    /// reads them without waiting for a commit.
+    epochs: [AtomicU64; EPOCH_BUCKETS],
     /// One mutex per namespace makes check-and-insert atomic within it (two identical documents
     /// sent at once yield exactly one original); namespaces proceed in parallel. A plain mutex,
     /// not a read-write lock: every check may insert, and the critical section is short and
@@ -161,6 +210,45 @@ fn deleted_key(seq: u64) -> Vec<u8> {
     let mut key = DELETED_PREFIX.to_vec();
     key.extend_from_slice(&seq.to_be_bytes());
     key
+}
+
+/// The learn-counter bucket of a source (the stripper's scope: no source = the stream).
+fn bucket_of(source: Option<&str>) -> usize {
+    let scope = source.unwrap_or("");
+    (xxhash_rust::xxh3::xxh3_64(scope.as_bytes()) % EPOCH_BUCKETS as u64) as usize
+}
+
+impl Namespace {
+    /// The learn counter a document of `source` compares.
+    fn epoch_of(&self, source: Option<&str>) -> u64 {
+        self.epochs[bucket_of(source)].load(Ordering::Acquire)
+    }
+
+    /// [`Stripper::learn`], then bump the counters it may have changed: the source's own,
+    /// or every one once the stripper holds as many sources as it keeps (learning a new one
+    /// may then evict another's lines). Call under the state lock.
+    fn learn(&self, state: &mut NamespaceState, source: Option<&str>, keys: &[u64], story: &str) {
+        self.stripper.learn(source, keys, story);
+        if !state.many_sources {
+            let scope = source.unwrap_or("");
+            if !state.sources.contains(scope) {
+                state.sources.insert(scope.into());
+                if state.sources.len() >= FrequencyConfig::default().max_scopes {
+                    state.many_sources = true;
+                    state.sources = Default::default();
+                }
+            }
+        }
+        // Released after the stripper's write: a prepare that reads the new value sees
+        // what was learned.
+        if state.many_sources {
+            for e in &self.epochs {
+                e.fetch_add(1, Ordering::Release);
+            }
+        } else {
+            self.epochs[bucket_of(source)].fetch_add(1, Ordering::Release);
+        }
+    }
 }
 
 fn now_secs() -> i64 {
@@ -225,9 +313,12 @@ impl Engine {
                 let best = rec.best.as_deref().and_then(|b| slots.get(b).copied());
                 let slot = state.index.restore(&rec, best)?;
                 slots.insert(rec.id.clone(), slot);
-                ns.stripper
-                    .learn(rec.source.as_deref(), &rec.line_keys, &rec.cluster_id);
-                state.epoch += 1;
+                ns.learn(
+                    &mut state,
+                    rec.source.as_deref(),
+                    &rec.line_keys,
+                    &rec.cluster_id,
+                );
                 if best.is_none() {
                     state.stats.clusters += 1;
                 } else {
@@ -279,10 +370,12 @@ impl Engine {
             .or_insert_with(|| {
                 Arc::new(Namespace {
                     stripper: Stripper::new(),
+                    epochs: std::array::from_fn(|_| AtomicU64::new(0)),
                     state: Mutex::new(NamespaceState {
                         index: NamespaceIndex::new(index_cfg),
                         stats: NamespaceStats::default(),
-                        epoch: 0,
+                        sources: Default::default(),
+                        many_sources: false,
                         window_days: None,
                     }),
                 })
@@ -308,26 +401,40 @@ impl Engine {
 
     /// Strip and featurize a document (step 1 of [`check`](Self::check)); safe to call from
     /// many threads. See the module docs.
-    pub fn prepare(&self, namespace: &str, doc: Document, opts: &CheckOptions) -> Result<Prepared> {
+    pub fn prepare(
+        &self,
+        namespace: &str,
+        mut doc: Document,
+        opts: &CheckOptions,
+    ) -> Result<Prepared> {
         if doc.id.is_empty() {
             return Err(Error::invalid("document.id", "must not be empty"));
         }
         let ns = self.namespace(namespace);
-        let epoch = ns.state.lock().epoch;
+        // Read before looking up what was learned (see `Namespace::learn`).
+        let epoch = ns.epoch_of(doc.source.as_deref());
         let analysis = ns.stripper.analyze(&doc.content, opts.format)?;
         let learned = ns.stripper.learned(doc.source.as_deref(), &analysis);
         let cleaned = ns
             .stripper
             .decide(&analysis, &learned, doc.source.as_deref());
         let features = self.features_of(&cleaned);
+        // The analysis holds everything later steps need; free the body on this thread.
+        let content_len = doc.content_len();
+        doc.content = Content::Text(String::new());
         Ok(Prepared {
-            doc,
-            analysis,
-            learned,
-            cleaned,
-            features,
-            epoch,
-            arrival: now_secs(),
+            head: Head {
+                doc,
+                content_len,
+                cleaned,
+                epoch,
+                arrival: now_secs(),
+            },
+            spent: Spent {
+                analysis,
+                learned,
+                features,
+            },
         })
     }
 
@@ -339,29 +446,81 @@ impl Engine {
         prepared: Prepared,
         opts: &CheckOptions,
     ) -> Result<CheckOutcome> {
-        let Prepared {
+        let Prepared { head, mut spent } = prepared;
+        self.commit_with(namespace, head, &mut spent, opts, true)
+            .map(|(outcome, _)| outcome)
+    }
+
+    /// [`commit`](Self::commit) for callers that use the verdict, the clean text and the
+    /// removed spans but not the spans' `reason` texts (the corpus audit). When what was
+    /// learned about the document's lines since it was prepared changed only the counts that
+    /// learned-chrome reasons cite (not which lines are learned chrome), the document is not
+    /// stripped again: the decisions, hence clean text, spans, kinds, features and verdict, are
+    /// those of `commit`, and only such reasons may cite the counts as of prepare.
+    ///
+    /// Also says whether the document was stripped again (so callers that derived figures from
+    /// the prepared clean text know whether to derive them again), and hands back what is left
+    /// of the prepared document ([`Spent`]) instead of freeing it here.
+    pub fn commit_stale_reasons(
+        &self,
+        namespace: &str,
+        prepared: Prepared,
+        opts: &CheckOptions,
+    ) -> Result<Committed> {
+        let Prepared { head, mut spent } = prepared;
+        let (outcome, restripped) = self.commit_with(namespace, head, &mut spent, opts, false)?;
+        Ok(Committed {
+            outcome,
+            restripped,
+            spent,
+        })
+    }
+
+    fn commit_with(
+        &self,
+        namespace: &str,
+        head: Head,
+        spent: &mut Spent,
+        opts: &CheckOptions,
+        exact_reasons: bool,
+    ) -> Result<(CheckOutcome, bool)> {
+        let Head {
             doc,
-            analysis,
-            learned,
+            content_len,
             mut cleaned,
-            mut features,
             epoch,
             arrival,
-        } = prepared;
+        } = head;
+        let Spent {
+            analysis,
+            learned,
+            features,
+        } = spent;
         let ns = self.namespace(namespace);
         let mut state = ns.state.lock();
-        if state.epoch != epoch {
-            // The stripper learned since this document was stripped. The decision depends on
-            // the learned state only through what is known about the document's own lines:
-            // when that changed, decide again (cheap; the analysis is kept) so the verdict
-            // equals that of a sequential run, and re-featurize only if the text changed.
-            let now = ns.stripper.learned(doc.source.as_deref(), &analysis);
-            if now != learned {
-                let again = ns.stripper.decide(&analysis, &now, doc.source.as_deref());
+        let mut restripped = false;
+        if ns.epoch_of(doc.source.as_deref()) != epoch {
+            // The stripper learned about this source since the document was stripped. The
+            // decision depends on the learned state only through what is known about the
+            // document's own lines: when that changed, decide again (cheap; the analysis is
+            // kept) so the verdict equals that of a sequential run, and re-featurize only if
+            // the text changed. Which blocks are stripped depends only on which lines are
+            // learned chrome; the counts only go into reasons.
+            let now = ns.stripper.learned(doc.source.as_deref(), analysis);
+            let decisions_may_change = || {
+                now.len() != learned.len()
+                    || now
+                        .iter()
+                        .zip(learned.iter())
+                        .any(|(a, b)| a.is_some() != b.is_some())
+            };
+            if now != *learned && (exact_reasons || decisions_may_change()) {
+                let again = ns.stripper.decide(analysis, &now, doc.source.as_deref());
                 if again.text != cleaned.text {
-                    features = self.features_of(&again);
+                    *features = self.features_of(&again);
                 }
                 cleaned = again;
+                restripped = true;
             }
         }
         let time = doc.published_at.unwrap_or(arrival);
@@ -388,7 +547,7 @@ impl Engine {
                 .stored_record(namespace, slot)?
                 .and_then(|rec| rec.best)
                 .or_else(|| (cluster_id != doc.id).then(|| cluster_id.clone()));
-            return Ok(CheckOutcome {
+            let outcome = CheckOutcome {
                 id: doc.id,
                 duplicate_of,
                 cluster_id,
@@ -396,9 +555,10 @@ impl Engine {
                 simhash: 0,
                 inserted: false,
                 cleaned,
-            });
+            };
+            return Ok((outcome, restripped));
         }
-        let look = state.index.lookup(&features, time, window);
+        let look = state.index.lookup(features, time, window);
         let duplicate_of = look.matches.first().map(|(_, m)| m.id.clone());
         let mut cluster_id = look
             .matches
@@ -409,12 +569,16 @@ impl Engine {
         let inserted = !opts.dry_run;
         let mut pending = PendingWrite::done();
         if inserted {
-            let (slot, cluster) = state.index.insert(&doc.id, &features, time, &look)?;
+            let (slot, cluster) = state.index.insert(&doc.id, features, time, &look)?;
             if let Some(c) = state.index.id_of(cluster) {
                 cluster_id = c.to_string();
             }
-            ns.stripper
-                .learn(doc.source.as_deref(), &cleaned.line_keys, &cluster_id);
+            ns.learn(
+                &mut state,
+                doc.source.as_deref(),
+                &cleaned.line_keys,
+                &cluster_id,
+            );
             if let Some(store) = &self.inner.store {
                 let record = DocRecord {
                     id: doc.id.clone(),
@@ -434,7 +598,7 @@ impl Engine {
                     cluster_id: cluster_id.clone(),
                     source: doc.source.clone(),
                     line_keys: cleaned.line_keys.clone(),
-                    bytes: doc.content_len() as u64,
+                    bytes: content_len as u64,
                 };
                 // Submitted under the lock so records reach the disk in decision order; awaited
                 // after it so concurrent checks share one sync.
@@ -447,9 +611,8 @@ impl Engine {
                     }],
                 )?;
             }
-            state.epoch += 1;
             state.stats.documents += 1;
-            state.stats.bytes += doc.content_len() as u64;
+            state.stats.bytes += content_len as u64;
             if duplicate_of.is_some() {
                 state.stats.duplicates += 1;
             } else {
@@ -458,7 +621,7 @@ impl Engine {
         }
         drop(state);
         pending.wait()?;
-        Ok(CheckOutcome {
+        let outcome = CheckOutcome {
             id: doc.id,
             duplicate_of,
             cluster_id,
@@ -466,7 +629,8 @@ impl Engine {
             simhash: look.simhash,
             inserted,
             cleaned,
-        })
+        };
+        Ok((outcome, restripped))
     }
 
     /// Clean, fingerprint and look the document up; remember it unless `dry_run`.

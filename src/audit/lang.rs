@@ -32,7 +32,9 @@ fn head(text: &str, max: usize) -> &str {
     &text[..end]
 }
 
+/// Scripts, in the order of [`SCRIPTS`] (the discriminant is the index).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[repr(u8)]
 enum Script {
     Latin,
     Arabic,
@@ -140,21 +142,77 @@ pub fn guess(text: &str) -> &'static str {
     let mut persian = 0usize;
     let mut ukrainian = 0usize;
     let mut letters = 0usize;
-    for c in text.chars() {
-        if letters >= SAMPLE_CHARS {
-            break;
+    let bytes = text.as_bytes();
+    let mut i = 0;
+    while letters < SAMPLE_CHARS {
+        let Some(&b) = bytes.get(i) else { break };
+        if b < 0x80 {
+            // Eight ASCII bytes at once while they cannot reach the sample's end.
+            if let Some(&chunk) = bytes
+                .get(i..i + 8)
+                .and_then(|c| <&[u8; 8]>::try_from(c).ok())
+            {
+                let word = u64::from_le_bytes(chunk);
+                if word & 0x8080_8080_8080_8080 == 0 {
+                    let n = ascii_letters(word);
+                    if letters + n < SAMPLE_CHARS {
+                        letters += n;
+                        counts[Script::Latin as usize] += n;
+                        i += 8;
+                        continue;
+                    }
+                }
+            }
+            if b.is_ascii_alphabetic() {
+                letters += 1;
+                counts[Script::Latin as usize] += 1;
+            }
+            i += 1;
+            continue;
         }
+        let next = bytes.get(i + 1).copied().unwrap_or(0);
+        if (b == 0xD8 && next >= 0xA0) || (b == 0xD9 && next <= 0x8A) {
+            // U+0620–U+064A, the common Arabic letters (no Persian-only one among them).
+            letters += 1;
+            counts[Script::Arabic as usize] += 1;
+            i += 2;
+            continue;
+        }
+        let Some(c) = text.get(i..).and_then(|t| t.chars().next()) else {
+            break;
+        };
+        i += c.len_utf8();
         let Some(s) = script_of(c) else { continue };
         letters += 1;
-        if let Some(i) = SCRIPTS.iter().position(|x| *x == s) {
-            counts[i] += 1;
-        }
+        counts[s as usize] += 1;
         match c {
             'پ' | 'چ' | 'ژ' | 'گ' | 'ک' | 'ی' => persian += 1,
             'і' | 'ї' | 'є' | 'ґ' => ukrainian += 1,
             _ => {}
         }
     }
+    label(&counts, persian, ukrainian, || latin_language(text))
+}
+
+/// ASCII letters among eight ASCII bytes (every byte below 0x80): a byte is a letter when,
+/// with the case bit set, it lies in `a..=z`; both bounds are tested on all bytes at once
+/// (no byte overflows: each stays below 0x80 + 0x1F).
+fn ascii_letters(word: u64) -> usize {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    let lower = word | (0x20 * ONES);
+    let at_least_a = lower + (0x80 - u64::from(b'a')) * ONES;
+    let above_z = lower + (0x80 - u64::from(b'z') - 1) * ONES;
+    ((at_least_a & !above_z) & (0x80 * ONES)).count_ones() as usize
+}
+
+/// The label from the letters counted per script (with the Persian-only and Ukrainian-only
+/// letters among them); `latin` tells the language of a Latin-script text.
+fn label(
+    counts: &[usize; SCRIPTS.len()],
+    persian: usize,
+    ukrainian: usize,
+    latin: impl FnOnce() -> &'static str,
+) -> &'static str {
     let Some((best, &n)) = counts
         .iter()
         .enumerate()
@@ -173,7 +231,7 @@ pub fn guess(text: &str) -> &'static str {
                 "ar"
             }
         }
-        Script::Latin => latin_language(text),
+        Script::Latin => latin(),
         Script::Cyrillic => {
             if ukrainian * 100 >= n {
                 "uk"
@@ -188,8 +246,7 @@ pub fn guess(text: &str) -> &'static str {
         Script::Hangul => "ko",
         Script::Kana => "ja",
         Script::Han => {
-            let kana = counts[SCRIPTS.iter().position(|s| *s == Script::Kana).unwrap_or(0)];
-            if kana > 0 {
+            if counts[Script::Kana as usize] > 0 {
                 "ja"
             } else {
                 "zh"
@@ -198,27 +255,134 @@ pub fn guess(text: &str) -> &'static str {
     }
 }
 
-fn latin_language(text: &str) -> &'static str {
-    let mut hits = [0usize; LATIN.len()];
-    let mut words = 0usize;
-    let mut lower = String::new();
-    for word in text
-        .split(|c: char| script_of(c) != Some(Script::Latin))
-        .filter(|w| !w.is_empty())
-        .take(SAMPLE_CHARS / 5)
-    {
-        words += 1;
-        if word.len() > 5 {
-            continue; // every listed word is short
-        }
-        lower.clear();
-        lower.extend(word.chars().flat_map(char::to_lowercase));
-        for (i, (_, list)) in LATIN.iter().enumerate() {
-            if list.contains(&lower.as_str()) {
-                hits[i] += 1;
+// One bit per Latin-script language in the word table.
+const _: () = assert!(LATIN.len() <= 8);
+
+/// A word of at most 8 bytes as an integer (its bytes, zero-padded; words hold no zero
+/// byte), None when longer.
+fn packed(word: &[u8]) -> Option<u64> {
+    if word.len() > 8 {
+        return None;
+    }
+    let mut b = [0u8; 8];
+    b[..word.len()].copy_from_slice(word);
+    Some(u64::from_le_bytes(b))
+}
+
+/// Slots of [`WordTable`] (a power of two, well above the number of listed words).
+const WORD_SLOTS: usize = 256;
+
+/// Every listed function word ([`packed`]) with the set of languages (bit `i` = `LATIN[i]`)
+/// listing it, in an open-addressing table (key 0 = empty).
+struct WordTable {
+    slots: [(u64, u8); WORD_SLOTS],
+}
+
+impl WordTable {
+    fn slot(key: u64) -> usize {
+        (key.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 56) as usize % WORD_SLOTS
+    }
+
+    fn get() -> &'static WordTable {
+        static TABLE: std::sync::OnceLock<WordTable> = std::sync::OnceLock::new();
+        TABLE.get_or_init(|| {
+            let mut t = WordTable {
+                slots: [(0, 0); WORD_SLOTS],
+            };
+            for (i, (_, list)) in LATIN.iter().enumerate() {
+                for key in list.iter().filter_map(|w| packed(w.as_bytes())) {
+                    let mut s = Self::slot(key);
+                    while t.slots[s].0 != 0 && t.slots[s].0 != key {
+                        s = (s + 1) % WORD_SLOTS;
+                    }
+                    t.slots[s].0 = key;
+                    t.slots[s].1 |= 1 << i;
+                }
+            }
+            t
+        })
+    }
+
+    /// The languages listing the packed word.
+    fn languages(&self, key: u64) -> u8 {
+        let mut s = Self::slot(key);
+        loop {
+            match self.slots[s] {
+                (0, _) => return 0,
+                (k, mask) if k == key => return mask,
+                _ => s = (s + 1) % WORD_SLOTS,
             }
         }
     }
+}
+
+fn is_latin(c: char) -> bool {
+    if c.is_ascii() {
+        c.is_ascii_alphabetic()
+    } else {
+        script_of(c) == Some(Script::Latin)
+    }
+}
+
+fn latin_language(text: &str) -> &'static str {
+    let table = WordTable::get();
+    let bytes = text.as_bytes();
+    let mut hits = [0usize; LATIN.len()];
+    let mut words = 0usize;
+    let mut lower = String::new();
+    // The current word: where it starts, and while it is ASCII, its lower-case bytes packed.
+    let mut start = None;
+    let mut ascii = true;
+    let mut key = 0u64;
+    let mut i = 0;
+    // Words are the runs of Latin letters; the end of the text ends the last one.
+    while words < SAMPLE_CHARS / 5 {
+        let (latin, width) = match bytes.get(i) {
+            None => (false, 0),
+            Some(&b) if b < 0x80 => (b.is_ascii_alphabetic(), 1),
+            Some(_) => text
+                .get(i..)
+                .and_then(|t| t.chars().next())
+                .map_or((false, 1), |c| (is_latin(c), c.len_utf8())),
+        };
+        if latin {
+            let s = *start.get_or_insert(i);
+            if width == 1 {
+                if i - s < 8 {
+                    key |= u64::from(bytes[i].to_ascii_lowercase()) << (8 * (i - s));
+                }
+            } else {
+                ascii = false;
+            }
+        } else if let Some(s) = start.take() {
+            words += 1;
+            // Every listed word is short.
+            if i - s <= 5 {
+                let mask = if ascii {
+                    table.languages(key)
+                } else {
+                    lower.clear();
+                    lower.extend(text[s..i].chars().flat_map(char::to_lowercase));
+                    packed(lower.as_bytes()).map_or(0, |k| table.languages(k))
+                };
+                for (l, h) in hits.iter_mut().enumerate() {
+                    *h += usize::from(mask >> l & 1);
+                }
+            }
+            ascii = true;
+            key = 0;
+        }
+        if width == 0 {
+            break;
+        }
+        i += width;
+    }
+    best_latin(&hits, words)
+}
+
+/// The language with the most function-word hits (the first listed on a tie), if they make up
+/// 5 % of the words.
+fn best_latin(hits: &[usize; LATIN.len()], words: usize) -> &'static str {
     match hits
         .iter()
         .enumerate()
@@ -231,7 +395,92 @@ fn latin_language(text: &str) -> &'static str {
 
 #[cfg(test)]
 mod tests {
-    use super::guess;
+    use super::*;
+
+    /// The plain definition of the guess: every character looked up, every word compared
+    /// with every list.
+    fn reference(text: &str) -> &'static str {
+        let text = head(text, SAMPLE_BYTES);
+        let mut counts = [0usize; SCRIPTS.len()];
+        let (mut persian, mut ukrainian, mut letters) = (0usize, 0usize, 0usize);
+        for c in text.chars() {
+            if letters >= SAMPLE_CHARS {
+                break;
+            }
+            let Some(s) = script_of(c) else { continue };
+            letters += 1;
+            if let Some(i) = SCRIPTS.iter().position(|x| *x == s) {
+                counts[i] += 1;
+            }
+            match c {
+                'پ' | 'چ' | 'ژ' | 'گ' | 'ک' | 'ی' => persian += 1,
+                'і' | 'ї' | 'є' | 'ґ' => ukrainian += 1,
+                _ => {}
+            }
+        }
+        label(&counts, persian, ukrainian, || {
+            let mut hits = [0usize; LATIN.len()];
+            let mut words = 0usize;
+            for word in text
+                .split(|c: char| script_of(c) != Some(Script::Latin))
+                .filter(|w| !w.is_empty())
+                .take(SAMPLE_CHARS / 5)
+            {
+                words += 1;
+                if word.len() > 5 {
+                    continue;
+                }
+                let lower: String = word.chars().flat_map(char::to_lowercase).collect();
+                for (i, (_, list)) in LATIN.iter().enumerate() {
+                    if list.contains(&lower.as_str()) {
+                        hits[i] += 1;
+                    }
+                }
+            }
+            best_latin(&hits, words)
+        })
+    }
+
+    use proptest::strategy::Strategy;
+
+    proptest::proptest! {
+        /// The guess equals the plain definition on mixed-script text with listed words.
+        #[test]
+        fn same_as_the_plain_definition(
+            words in proptest::collection::vec(
+                proptest::prop_oneof![
+                    proptest::sample::select(vec![
+                        "the", "The", "DER", "und", "les", "Não", "NÃO", "è", "È", "de", "het",
+                        "el", "Es", "o", "İ", "ǅ", "eine", "qui", "uma", "della",
+                    ]).prop_map(str::to_string),
+                    proptest::string::string_regex("[a-zA-Zé]{1,9}").unwrap(),
+                    proptest::string::string_regex("[а-яі]{1,6}|[ا-يپ]{1,6}|[α-ω]{1,5}|[ぁ-ん一-龥]{1,4}").unwrap(),
+                    proptest::string::string_regex("[0-9 ,.!-]{1,4}").unwrap(),
+                ],
+                0..400,
+            )
+        ) {
+            let text = words.join(" ");
+            proptest::prop_assert_eq!(guess(&text), reference(&text), "{}", text);
+        }
+    }
+
+    #[test]
+    fn ascii_letters_counts_every_byte_value() {
+        for b in 0u8..0x80 {
+            for pos in 0..8 {
+                let mut bytes = [b'1'; 8];
+                bytes[pos] = b;
+                let want = usize::from(b.is_ascii_alphabetic());
+                assert_eq!(
+                    ascii_letters(u64::from_le_bytes(bytes)),
+                    want,
+                    "{b:#x} at {pos}"
+                );
+            }
+        }
+        assert_eq!(ascii_letters(u64::from_le_bytes(*b"aZ z@[`{")), 3);
+    }
 
     #[test]
     fn guesses_table() {

@@ -30,11 +30,11 @@ use serde::Serialize;
 
 use crate::boilerplate::Cleaned;
 use crate::document::Document;
-use crate::engine::{CheckOptions, Engine, Prepared};
+use crate::engine::{CheckOptions, CheckOutcome, Committed, Engine, Prepared, Spent};
 use crate::index::{Match, Tier};
 use crate::Result;
 
-use summary::{Limits, Observation, Tally};
+use summary::{Limits, Observation, RemovedLines, Tally};
 
 /// Settings of an audit.
 #[derive(Debug, Clone)]
@@ -137,17 +137,23 @@ pub struct Preparer {
     config: Arc<AuditConfig>,
 }
 
-/// What the audit derives from a clean text (computed while preparing, reused at commit when
-/// the engine's final clean text is the same).
+/// What the audit derives from a clean text (computed while preparing, reused at commit unless
+/// the engine stripped the document again).
 #[derive(Debug, Clone, PartialEq)]
 struct Derived {
-    /// Hash of the clean text and removed spans this was derived from.
-    key: u64,
     lang: &'static str,
     snippet: String,
     kept_bytes: u64,
     removed_bytes: u64,
-    removed_lines: Vec<(u64, String)>,
+    removed_lines: RemovedLines,
+}
+
+/// The buffers of a committed document (see [`Auditor::commit_returning`]); dropping it frees
+/// them.
+pub(crate) struct Leftover {
+    _spent: Spent,
+    _outcome: CheckOutcome,
+    _derived: Derived,
 }
 
 /// A document prepared on any thread, to be committed in input order.
@@ -164,27 +170,16 @@ struct PreparedInner {
     derived: Derived,
 }
 
-fn cleaned_key(cleaned: &Cleaned) -> u64 {
-    let mut h = xxhash_rust::xxh3::Xxh3::new();
-    h.update(cleaned.text.as_bytes());
-    for s in &cleaned.removed {
-        h.update(&(s.start as u64).to_le_bytes());
-        h.update(&(s.end as u64).to_le_bytes());
-    }
-    h.digest()
-}
-
 fn derive(cleaned: &Cleaned, snippet_chars: usize) -> Derived {
     let mut removed_bytes = 0u64;
-    let mut removed_lines = Vec::new();
+    let mut removed_lines = RemovedLines::default();
     for span in &cleaned.removed {
         removed_bytes += span.end.saturating_sub(span.start) as u64;
         // The stripper's own base text: the input text, or the page's block text in HTML mode
         // (tags already gone), which is what the spans index into.
-        summary::span_lines(cleaned.removed_text(span), &mut removed_lines);
+        removed_lines.add_span(cleaned.removed_text(span));
     }
     Derived {
-        key: cleaned_key(cleaned),
         lang: lang::guess(&cleaned.text),
         snippet: snippet(&cleaned.text, snippet_chars),
         kept_bytes: cleaned.text.len() as u64,
@@ -262,12 +257,21 @@ impl Auditor {
 
     /// Commit a prepared document: the engine's verdict, then the tally. Call in input order.
     pub fn commit(&mut self, doc: PreparedDoc) -> Result<AuditRecord> {
+        self.commit_returning(doc).0
+    }
+
+    /// [`commit`](Self::commit), handing back the document's buffers instead of freeing them
+    /// here, so the driver can free them on the thread that prepared the document.
+    pub(crate) fn commit_returning(
+        &mut self,
+        doc: PreparedDoc,
+    ) -> (Result<AuditRecord>, Option<Leftover>) {
         let config = &self.preparer.config;
         let inner = match doc.inner {
             Ok(inner) => inner,
             Err((id, e)) => {
                 self.tally.error(format!("{id}: {e}"));
-                return Err(e);
+                return (Err(e), None);
             }
         };
         let PreparedInner {
@@ -277,23 +281,29 @@ impl Auditor {
             derived,
         } = *inner;
         let id = prepared.id().to_string();
-        let outcome = match self
-            .preparer
-            .engine
-            .commit(&config.namespace, prepared, &config.check)
-        {
+        // The audit reads no strip reasons: the engine need not strip again when only the
+        // counts they cite changed.
+        let Committed {
+            mut outcome,
+            restripped,
+            spent,
+        } = match self.preparer.engine.commit_stale_reasons(
+            &config.namespace,
+            prepared,
+            &config.check,
+        ) {
             Ok(o) => o,
             Err(e) => {
                 self.tally.error(format!("{id}: {e}"));
-                return Err(e);
+                return (Err(e), None);
             }
         };
-        // The engine strips again when it learned in between; derive again only if that
-        // changed the clean text or the spans.
-        let derived = if cleaned_key(&outcome.cleaned) == derived.key {
-            derived
-        } else {
+        // The engine strips again when what it learned in between changed the decisions;
+        // derive again only then.
+        let derived = if restripped {
             derive(&outcome.cleaned, config.snippet_chars)
+        } else {
+            derived
         };
         let best = outcome
             .matches
@@ -316,13 +326,14 @@ impl Auditor {
             _ => Verdict::Near,
         };
         let total = derived.removed_bytes + derived.kept_bytes;
-        Ok(AuditRecord {
-            id: outcome.id,
-            cluster_id: outcome.cluster_id,
+        let evidence = best.cloned();
+        let record = AuditRecord {
+            id: std::mem::take(&mut outcome.id),
+            cluster_id: std::mem::take(&mut outcome.cluster_id),
             canonical_id,
-            duplicate_of: outcome.duplicate_of,
+            duplicate_of: outcome.duplicate_of.take(),
             verdict,
-            evidence: best.cloned(),
+            evidence,
             source,
             url,
             lang: derived.lang,
@@ -331,7 +342,13 @@ impl Auditor {
             } else {
                 (derived.removed_bytes as f64 / total as f64) as f32
             },
-        })
+        };
+        let leftover = Leftover {
+            _spent: spent,
+            _outcome: outcome,
+            _derived: derived,
+        };
+        (Ok(record), Some(leftover))
     }
 
     /// Count an input item that is not a document (e.g. a WARC `404`), by a short reason.
@@ -365,6 +382,12 @@ fn snippet(text: &str, chars: usize) -> String {
         }
         if i > 0 {
             out.push_str(" ¶ ");
+        }
+        if n + line.len() <= chars {
+            // At most as many characters as bytes: the whole line fits.
+            out.push_str(line);
+            n += line.chars().count();
+            continue;
         }
         for c in line.chars() {
             if n >= chars {
@@ -402,11 +425,7 @@ mod tests {
             .unwrap();
         assert!(!cleaned.removed.is_empty());
         let derived = derive(&cleaned, 80);
-        let lines: Vec<&str> = derived
-            .removed_lines
-            .iter()
-            .map(|(_, l)| l.as_str())
-            .collect();
+        let lines: Vec<&str> = derived.removed_lines.iter().map(|(_, l)| l).collect();
         assert!(!lines.is_empty());
         for line in &lines {
             assert!(

@@ -5,14 +5,14 @@
 //! lasts), one entry per source up to a cap (with a fixed-size heavy-hitter counter of its
 //! boilerplate lines), fixed-size histograms. Nothing holds whole documents.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, HashSet};
 use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
 use crate::index::{Match, Tier};
 
-use super::topk::SpaceSaving;
+use super::topk::{PassThrough, SpaceSaving, StrKeyed};
 
 /// Version of the `summary.json` layout.
 pub const SUMMARY_VERSION: u32 = 1;
@@ -275,7 +275,7 @@ pub(crate) struct Observation<'a> {
     pub kept_bytes: u64,
     pub removed_bytes: u64,
     /// Distinct removed lines (already cleaned), with their hashes.
-    pub removed_lines: &'a [(u64, String)],
+    pub removed_lines: &'a RemovedLines,
     pub snippet: &'a str,
 }
 
@@ -286,13 +286,15 @@ pub(crate) struct Tally {
     documents: u64,
     exact: u64,
     near: u64,
-    by_tier: BTreeMap<String, u64>,
+    /// Duplicates per tier (a handful of tiers: a list).
+    by_tier: Vec<(Tier, u64)>,
     jaccard: Histogram,
     containment: Histogram,
-    clusters: HashMap<Box<str>, ClusterState>,
+    clusters: StrKeyed<Box<str>, ClusterState>,
     snippet_bytes: usize,
-    sources: HashMap<Arc<str>, SourceState>,
-    languages: BTreeMap<String, u64>,
+    sources: StrKeyed<Arc<str>, SourceState>,
+    /// Documents per language label (a few dozen labels at most: a list).
+    languages: Vec<(&'static str, u64)>,
     skipped: BTreeMap<String, u64>,
     errors: u64,
     error_samples: Vec<String>,
@@ -305,13 +307,13 @@ impl Tally {
             documents: 0,
             exact: 0,
             near: 0,
-            by_tier: BTreeMap::new(),
+            by_tier: Vec::new(),
             jaccard: Histogram::new(SIMILARITY_BINS),
             containment: Histogram::new(SIMILARITY_BINS),
-            clusters: HashMap::new(),
+            clusters: StrKeyed::default(),
             snippet_bytes: 0,
-            sources: HashMap::new(),
-            languages: BTreeMap::new(),
+            sources: StrKeyed::default(),
+            languages: Vec::new(),
             skipped: BTreeMap::new(),
             errors: 0,
             error_samples: Vec::new(),
@@ -360,7 +362,10 @@ impl Tally {
     pub(crate) fn observe(&mut self, o: Observation<'_>) -> String {
         let position = self.documents;
         self.documents += 1;
-        *self.languages.entry(o.lang.to_string()).or_default() += 1;
+        match self.languages.iter_mut().find(|(l, _)| *l == o.lang) {
+            Some((_, n)) => *n += 1,
+            None => self.languages.push((o.lang, 1)),
+        }
         let evidence = o.best.map(|m| (m.tier, m.jaccard, m.containment));
         if let Some(m) = o.best {
             if m.tier == Tier::Exact {
@@ -368,7 +373,10 @@ impl Tally {
             } else {
                 self.near += 1;
             }
-            *self.by_tier.entry(tier_name(m.tier)).or_default() += 1;
+            match self.by_tier.iter_mut().find(|(t, _)| *t == m.tier) {
+                Some((_, n)) => *n += 1,
+                None => self.by_tier.push((m.tier, 1)),
+            }
             self.jaccard.add(m.jaccard);
             self.containment.add(m.containment);
         }
@@ -379,22 +387,27 @@ impl Tally {
             source.duplicates += u64::from(o.best.is_some());
             source.kept += o.kept_bytes;
             source.removed += o.removed_bytes;
-            for (key, line) in o.removed_lines {
-                source.lines.add(*key, line);
+            for (key, line) in o.removed_lines.iter() {
+                source.lines.add(key, line);
             }
         }
 
         let limits = &self.limits;
         let budget_left = self.snippet_bytes < limits.snippet_budget_bytes;
-        let cluster = self
-            .clusters
-            .entry(Box::from(o.cluster_id))
-            .or_insert_with(|| ClusterState {
-                size: 0,
-                first: position,
-                canonical: (o.id != o.cluster_id).then(|| Box::from(o.id)),
-                members: Vec::new(),
-            });
+        if !self.clusters.contains_key(o.cluster_id) {
+            self.clusters.insert(
+                Box::from(o.cluster_id),
+                ClusterState {
+                    size: 0,
+                    first: position,
+                    canonical: (o.id != o.cluster_id).then(|| Box::from(o.id)),
+                    members: Vec::new(),
+                },
+            );
+        }
+        let Some(cluster) = self.clusters.get_mut(o.cluster_id) else {
+            return o.cluster_id.to_string();
+        };
         cluster.size = cluster.size.saturating_add(1);
         // Duplicates may use twice the budget, so the report's clusters keep their members
         // after singletons have used up the first half.
@@ -517,7 +530,11 @@ impl Tally {
             clusters_with_duplicates: with_dups,
             largest_cluster_size: largest_size,
             cluster_sizes: buckets,
-            duplicates_by_tier: self.by_tier,
+            duplicates_by_tier: self
+                .by_tier
+                .into_iter()
+                .map(|(t, n)| (tier_name(t), n))
+                .collect(),
             jaccard_histogram: self.jaccard,
             containment_histogram: self.containment,
             boilerplate: Boilerplate {
@@ -526,7 +543,11 @@ impl Tally {
                 share: share(removed, kept),
                 per_source,
             },
-            languages: self.languages,
+            languages: self
+                .languages
+                .into_iter()
+                .map(|(l, n)| (l.to_string(), n))
+                .collect(),
             skipped: self.skipped,
             errors: self.errors,
             error_samples: self.error_samples,
@@ -535,20 +556,134 @@ impl Tally {
     }
 }
 
-/// Reduce a removed span's text to display lines: split at newlines, collapse whitespace, cut
-/// at 160 characters; each distinct line once.
-pub(crate) fn span_lines(span: &str, out: &mut Vec<(u64, String)>) {
-    let mut seen: HashSet<u64> = out.iter().map(|(k, _)| *k).collect();
-    for raw in span.lines() {
-        let line: String = raw.split_whitespace().collect::<Vec<_>>().join(" ");
-        if line.is_empty() {
-            continue;
+/// Characters a removed line is cut at.
+pub const LINE_CHARS: usize = 160;
+
+/// A document's distinct removed lines as the summary counts them (whitespace collapsed, cut
+/// at [`LINE_CHARS`] characters), in the order first seen, with their xxh3 hashes; all in one
+/// buffer.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub(crate) struct RemovedLines {
+    text: String,
+    /// (hash, start, end) of each line in `text`.
+    lines: Vec<(u64, u32, u32)>,
+    /// Hashes of `lines`, for the distinctness check once there are many.
+    seen: HashSet<u64, std::hash::BuildHasherDefault<PassThrough>>,
+}
+
+/// Whether the character at byte `i` of `s` (a character boundary) is whitespace (as
+/// `char::is_whitespace`), and its width in bytes.
+fn char_at(s: &str, i: usize) -> (bool, usize) {
+    let Some(&b) = s.as_bytes().get(i) else {
+        return (false, 1);
+    };
+    if b < 0x80 {
+        return (b == b' ' || (b'\t'..=b'\r').contains(&b), 1);
+    }
+    let width = match b {
+        0xF0.. => 4,
+        0xE0.. => 3,
+        _ => 2,
+    };
+    // Non-ASCII whitespace (U+0085, U+00A0, U+1680, U+2000–U+205F, U+3000) starts with one
+    // of these bytes; any other character is not whitespace.
+    if !matches!(b, 0xC2 | 0xE1 | 0xE2 | 0xE3) {
+        return (false, width);
+    }
+    s.get(i..)
+        .and_then(|t| t.chars().next())
+        .map_or((false, width), |c| (c.is_whitespace(), width))
+}
+
+/// Lines kept before the distinctness check switches from a scan to a set.
+const SCAN_LINES: usize = 16;
+
+impl RemovedLines {
+    /// Add the lines of a removed span's text: split at newlines, collapse whitespace, cut at
+    /// [`LINE_CHARS`] characters; each distinct line once.
+    pub(crate) fn add_span(&mut self, span: &str) {
+        // `lines()` also drops a `\r` before the `\n`: whitespace, collapsed here anyway.
+        for line in span.split('\n') {
+            let start = self.text.len();
+            let n = line.len();
+            let mut chars = 0usize;
+            let mut i = 0;
+            while i < n {
+                // Skip whitespace, then take the word up to the next whitespace.
+                while i < n {
+                    let (ws, w) = char_at(line, i);
+                    if !ws {
+                        break;
+                    }
+                    i += w;
+                }
+                if i >= n {
+                    break;
+                }
+                let from = i;
+                let mut word_chars = 0usize;
+                while i < n {
+                    let (ws, w) = char_at(line, i);
+                    if ws {
+                        break;
+                    }
+                    i += w;
+                    word_chars += 1;
+                }
+                if self.text.len() > start {
+                    if chars >= LINE_CHARS {
+                        break;
+                    }
+                    self.text.push(' ');
+                    chars += 1;
+                }
+                let word = line.get(from..i).unwrap_or("");
+                if chars + word_chars <= LINE_CHARS {
+                    self.text.push_str(word);
+                    chars += word_chars;
+                } else {
+                    self.text.extend(word.chars().take(LINE_CHARS - chars));
+                    break;
+                }
+            }
+            let end = self.text.len();
+            if end == start {
+                continue;
+            }
+            let key = xxhash_rust::xxh3::xxh3_64(&self.text.as_bytes()[start..end]);
+            if self.contains(key) {
+                self.text.truncate(start);
+                continue;
+            }
+            if self.lines.len() == SCAN_LINES {
+                self.seen.extend(self.lines.iter().map(|l| l.0));
+            }
+            if self.lines.len() >= SCAN_LINES {
+                self.seen.insert(key);
+            }
+            self.lines.push((key, start as u32, end as u32));
         }
-        let line: String = line.chars().take(160).collect();
-        let key = xxhash_rust::xxh3::xxh3_64(line.as_bytes());
-        if seen.insert(key) {
-            out.push((key, line));
+    }
+
+    fn contains(&self, key: u64) -> bool {
+        if self.lines.len() <= SCAN_LINES {
+            self.lines.iter().any(|l| l.0 == key)
+        } else {
+            self.seen.contains(&key)
         }
+    }
+
+    /// The lines with their hashes, in the order first seen.
+    pub(crate) fn iter(&self) -> impl Iterator<Item = (u64, &str)> + '_ {
+        self.lines
+            .iter()
+            .map(|&(k, s, e)| (k, self.text.get(s as usize..e as usize).unwrap_or("")))
+    }
+
+    /// Number of lines.
+    #[cfg(test)]
+    pub(crate) fn len(&self) -> usize {
+        self.lines.len()
     }
 }
 
@@ -573,7 +708,7 @@ mod tests {
         id: &'a str,
         cluster: &'a str,
         source: Option<&'a str>,
-        lines: &'a [(u64, String)],
+        lines: &'a RemovedLines,
     ) -> Observation<'a> {
         Observation {
             id,
@@ -590,16 +725,21 @@ mod tests {
 
     #[test]
     fn boilerplate_is_tallied_per_source_with_a_cap_on_sources() {
-        let nav = (1u64, "Home | Sport".to_string());
-        let share = (2u64, "Share this".to_string());
-        let teaser = (3u64, "Read also: x".to_string());
+        let lines = |spans: &[&str]| {
+            let mut l = RemovedLines::default();
+            for s in spans {
+                l.add_span(s);
+            }
+            l
+        };
+        let (nav, share, teaser) = ("Home | Sport", "Share this", "Read also: x");
         let mut t = Tally::new(limits());
-        t.observe(obs("a", "a", Some("s1"), &[nav.clone(), share.clone()]));
-        t.observe(obs("b", "b", Some("s1"), &[nav.clone(), teaser]));
-        t.observe(obs("c", "c", Some("s1"), &[nav.clone(), share]));
-        t.observe(obs("d", "d", None, &[]));
+        t.observe(obs("a", "a", Some("s1"), &lines(&[nav, share])));
+        t.observe(obs("b", "b", Some("s1"), &lines(&[nav, teaser])));
+        t.observe(obs("c", "c", Some("s1"), &lines(&[nav, share])));
+        t.observe(obs("d", "d", None, &lines(&[])));
         // A third source goes to the "other" bucket (max_sources = 2).
-        t.observe(obs("e", "e", Some("s3"), &[nav]));
+        t.observe(obs("e", "e", Some("s3"), &lines(&[nav])));
         t.error("x: bad".into());
         t.error("y: bad".into());
         let s = t.finish();
@@ -628,6 +768,7 @@ mod tests {
     #[test]
     fn clusters_keep_their_first_members_and_the_largest_are_reported() {
         let mut t = Tally::new(limits());
+        let none = RemovedLines::default();
         let m = Match {
             id: "a".into(),
             tier: Tier::Lsh,
@@ -643,7 +784,7 @@ mod tests {
             ("b2", "b"),
             ("a3", "a"),
         ] {
-            let mut o = obs(id, cluster, Some("s"), &[]);
+            let mut o = obs(id, cluster, Some("s"), &none);
             if id != cluster {
                 o.best = Some(&m);
             }
@@ -678,10 +819,11 @@ mod tests {
         let mut l = limits();
         l.snippet_budget_bytes = 100; // about one member
         let mut t = Tally::new(l);
+        let none = RemovedLines::default();
         for id in ["a", "b", "c"] {
-            t.observe(obs(id, id, None, &[]));
+            t.observe(obs(id, id, None, &none));
         }
-        t.observe(obs("c2", "c", None, &[]));
+        t.observe(obs("c2", "c", None, &none));
         let s = t.finish();
         let c = &s.largest_clusters[0];
         assert_eq!(c.cluster_id, "c");
@@ -701,13 +843,63 @@ mod tests {
 
     #[test]
     fn span_lines_collapse_whitespace_and_repeats() {
-        let mut out = Vec::new();
-        span_lines("Home | Sport\n\nShare   &   like\nHome | Sport", &mut out);
-        let lines: Vec<&str> = out.iter().map(|(_, l)| l.as_str()).collect();
+        let mut out = RemovedLines::default();
+        out.add_span("Home | Sport\n\nShare   &   like\nHome | Sport");
+        let lines: Vec<&str> = out.iter().map(|(_, l)| l).collect();
         assert_eq!(lines, vec!["Home | Sport", "Share & like"]);
-        span_lines("  Read   also:\n\n", &mut out);
-        assert_eq!(out.last().unwrap().1, "Read also:");
-        span_lines("Home | Sport", &mut out);
+        out.add_span("  Read   also:\n\n");
+        assert_eq!(out.iter().last().unwrap().1, "Read also:");
+        out.add_span("Home | Sport");
         assert_eq!(out.len(), 3, "a line already counted is not added again");
+        for (k, l) in out.iter() {
+            assert_eq!(k, xxhash_rust::xxh3::xxh3_64(l.as_bytes()));
+        }
+    }
+
+    /// The plain definition: split, join with single spaces, cut at 160 characters.
+    fn reference_lines(spans: &[String]) -> Vec<(u64, String)> {
+        let mut out: Vec<(u64, String)> = Vec::new();
+        for span in spans {
+            for raw in span.lines() {
+                let line = raw.split_whitespace().collect::<Vec<_>>().join(" ");
+                if line.is_empty() {
+                    continue;
+                }
+                let line: String = line.chars().take(LINE_CHARS).collect();
+                let key = xxhash_rust::xxh3::xxh3_64(line.as_bytes());
+                if !out.iter().any(|(k, _)| *k == key) {
+                    out.push((key, line));
+                }
+            }
+        }
+        out
+    }
+
+    use proptest::strategy::Strategy;
+
+    proptest::proptest! {
+        /// Lines equal the plain definition, whatever the spacing, the characters and the
+        /// repeats (up to and past the switch from scan to set).
+        #[test]
+        fn removed_lines_match_the_definition(
+            spans in proptest::collection::vec(
+                proptest::collection::vec(
+                    proptest::prop_oneof![
+                        proptest::string::string_regex("[a-c ]{0,8}").unwrap(),
+                        proptest::string::string_regex("[xé\u{3000}\u{85}\t\r ]{150,170}").unwrap(),
+                        proptest::string::string_regex("(w[0-9]{1,3} ?){1,4}").unwrap(),
+                    ],
+                    0..12,
+                ).prop_map(|ls| ls.join("\n")),
+                0..6,
+            )
+        ) {
+            let mut got = RemovedLines::default();
+            for s in &spans {
+                got.add_span(s);
+            }
+            let got: Vec<(u64, String)> = got.iter().map(|(k, l)| (k, l.to_string())).collect();
+            proptest::prop_assert_eq!(got, reference_lines(&spans));
+        }
     }
 }

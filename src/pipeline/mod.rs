@@ -100,17 +100,22 @@ fn features_of_tokens(
 ) -> Features {
     // The sketch samples shingles as they are hashed; the full list is only built when a
     // MinHash signature over all of them is asked for.
-    let mut sketch_keys =
-        Vec::with_capacity(th.hashes.len() / cfg.sketch_sample.max(1) as usize + 8);
+    // The sampled keys are written branch-free (one shingle in four, at random, is taken: a
+    // branch would mispredict): every key is stored at the next free place, which advances
+    // only for a sampled one. There are never more shingles than tokens.
+    let mut sketch_keys = vec![0u32; th.hashes.len() + 1];
+    let mut sampled = 0usize;
     let mut all = Vec::new();
     let shingle_count = shingle::for_each_shingle(&th, cfg.shingle_words, |h| {
         if cfg.minhash_len > 0 {
             all.push(h);
         }
-        if minhash::sampled(h, cfg.sketch_sample) {
-            sketch_keys.push(minhash::sketch_key(h));
+        if let Some(slot) = sketch_keys.get_mut(sampled) {
+            *slot = minhash::sketch_key(h);
+            sampled += usize::from(minhash::sampled(h, cfg.sketch_sample));
         }
     });
+    sketch_keys.truncate(sampled);
     numbers.sort_unstable();
     numbers.dedup();
     let mut tokens = th.hashes;

@@ -206,6 +206,9 @@ mod tests {
         assert!(count_runs(&mut empty).is_empty());
         let mut one = vec![5];
         assert_eq!(count_runs(&mut one), vec![1]);
+        let mut distinct_first = vec![4, 7, 7, 8];
+        assert_eq!(count_runs(&mut distinct_first), vec![1, 2, 1]);
+        assert_eq!(distinct_first, vec![4, 7, 8]);
     }
 
     #[test]

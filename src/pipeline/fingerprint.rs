@@ -17,44 +17,52 @@ pub fn hamming(a: u64, b: u64) -> u32 {
 }
 
 /// Rolling document frequencies of hashed features, in a fixed-size count-min sketch (two
-/// rows of saturating counters; a frequency is the smaller of its two counters, so collisions
-/// can only over-count, and rarely do). Memory is fixed, independent of the number of
-/// documents: when the increments since the last aging reach half the counters, every counter
-/// and the document count are halved, so frequencies describe the recent stream (old chrome
-/// fades, current chrome stays frequent) and the table never saturates.
+/// saturating counters per feature; a frequency is the smaller of its two counters, so
+/// collisions can only over-count, and rarely do). Both counters of a feature sit in one
+/// 64-byte line of 32 counters (a blocked sketch): a look-up touches one cache line, not two,
+/// and look-ups are what every query's TF-IDF simhash does per token. Memory is fixed,
+/// independent of the number of documents: when the increments since the last aging reach half
+/// the counters, every counter and the document count are halved, so frequencies describe the
+/// recent stream (old chrome fades, current chrome stays frequent) and the table never
+/// saturates.
 #[derive(Debug, Clone)]
 pub struct DocFreq {
-    counts: Vec<u16>,
-    mask: u64,
-    bits: u32,
+    lines: Vec<CounterLine>,
+    line_mask: u64,
     docs: u64,
     since_aging: u64,
 }
 
+/// Counters per line of a [`DocFreq`] (32 × 16 bits = one 64-byte cache line).
+const LINE_COUNTERS: usize = 32;
+
+/// One cache line of counters.
+#[derive(Debug, Clone, Copy, Default)]
+#[repr(align(64))]
+struct CounterLine([u16; LINE_COUNTERS]);
+
 impl DocFreq {
-    /// A sketch of two rows of `2^bits` counters each (bits clamped to 8..=28).
+    /// A sketch of `2 × 2^bits` counters (bits clamped to 8..=28): as many as two rows of
+    /// `2^bits`.
     pub fn new(bits: u32) -> Self {
         let bits = bits.clamp(8, 28);
+        let lines = (2usize << bits) / LINE_COUNTERS;
         DocFreq {
-            counts: vec![0; 2 << bits],
-            mask: (1u64 << bits) - 1,
-            bits,
+            lines: vec![CounterLine::default(); lines],
+            line_mask: lines as u64 - 1,
             docs: 0,
             since_aging: 0,
         }
     }
 
+    /// The line and the two distinct counters in it of a feature's mixed hash `mix64(h)`:
+    /// the line from the low bits, the counters from the high half.
     #[inline]
-    fn slots(&self, h: u64) -> (usize, usize) {
-        self.slots_of_mixed(mix64(h))
-    }
-
-    /// [`slots`](Self::slots) from the feature's mixed hash `mix64(h)`.
-    #[inline]
-    fn slots_of_mixed(&self, m: u64) -> (usize, usize) {
-        let a = (m & self.mask) as usize;
-        let b = ((m >> 32) & self.mask) as usize + (1usize << self.bits);
-        (a, b)
+    fn slots_of_mixed(&self, m: u64) -> (usize, usize, usize) {
+        let line = (m & self.line_mask) as usize;
+        let a = ((m >> 32) as usize) % LINE_COUNTERS;
+        let b = (a + 1 + ((m >> 40) as usize) % (LINE_COUNTERS - 1)) % LINE_COUNTERS;
+        (line, a, b)
     }
 
     /// Frequency of a feature hash.
@@ -67,10 +75,11 @@ impl DocFreq {
     /// token hash anyway).
     #[inline]
     fn df_of_mixed(&self, m: u64) -> u32 {
-        let (a, b) = self.slots_of_mixed(m);
-        let x = self.counts.get(a).copied().unwrap_or(0);
-        let y = self.counts.get(b).copied().unwrap_or(0);
-        x.min(y) as u32
+        let (line, a, b) = self.slots_of_mixed(m);
+        match self.lines.get(line) {
+            Some(l) => l.0[a].min(l.0[b]) as u32,
+            None => 0,
+        }
     }
 
     /// Documents counted.
@@ -82,16 +91,15 @@ impl DocFreq {
     pub fn add_document(&mut self, distinct: impl IntoIterator<Item = u64>) {
         self.docs += 1;
         for h in distinct {
-            let (a, b) = self.slots(h);
-            for s in [a, b] {
-                if let Some(c) = self.counts.get_mut(s) {
-                    *c = c.saturating_add(1);
-                }
+            let (line, a, b) = self.slots_of_mixed(mix64(h));
+            if let Some(l) = self.lines.get_mut(line) {
+                l.0[a] = l.0[a].saturating_add(1);
+                l.0[b] = l.0[b].saturating_add(1);
             }
             self.since_aging += 1;
         }
-        if self.since_aging * 2 >= self.counts.len() as u64 {
-            for c in &mut self.counts {
+        if self.since_aging * 2 >= (self.lines.len() * LINE_COUNTERS) as u64 {
+            for c in self.lines.iter_mut().flat_map(|l| l.0.iter_mut()) {
                 *c /= 2;
             }
             self.docs = self.docs.div_ceil(2);
@@ -101,7 +109,7 @@ impl DocFreq {
 
     /// Bytes held.
     pub fn memory_bytes(&self) -> usize {
-        self.counts.capacity() * std::mem::size_of::<u16>()
+        self.lines.capacity() * std::mem::size_of::<CounterLine>()
     }
 
     /// Inverse document frequency of a feature.
@@ -250,6 +258,35 @@ mod tests {
             .filter(|&i| df.df(mix64((i + 1) << 40)) >= 3)
             .count();
         assert!(rare < 50, "{rare} unseen features look common");
+    }
+
+    #[test]
+    fn a_feature_has_two_distinct_counters_in_one_line() {
+        let df = DocFreq::new(8);
+        for i in 0..100_000u64 {
+            let (line, a, b) = df.slots_of_mixed(mix64(i));
+            assert!(line < df.lines.len());
+            assert!(a < LINE_COUNTERS && b < LINE_COUNTERS);
+            assert_ne!(a, b, "one counter would make the sketch a plain hash table");
+        }
+    }
+
+    #[test]
+    fn a_colliding_counter_alone_does_not_raise_a_frequency() {
+        // Fill one counter of feature 1's pair through other features: its frequency is
+        // the minimum, so it stays 0 as long as its second counter is untouched.
+        let mut df = DocFreq::new(8);
+        let (line, a, b) = df.slots_of_mixed(mix64(1));
+        let mut raised = 0;
+        for h in 2..200_000u64 {
+            let (l, x, y) = df.slots_of_mixed(mix64(h));
+            if l == line && (x == a || y == a) && x != b && y != b {
+                df.add_document([h]);
+                raised += 1;
+            }
+        }
+        assert!(raised > 0);
+        assert_eq!(df.df(1), 0);
     }
 
     #[test]

@@ -447,8 +447,9 @@ impl Engine {
         opts: &CheckOptions,
     ) -> Result<CheckOutcome> {
         let Prepared { head, mut spent } = prepared;
-        self.commit_with(namespace, head, &mut spent, opts, true)
-            .map(|(outcome, _)| outcome)
+        let (outcome, _, pending) = self.commit_with(namespace, head, &mut spent, opts, true)?;
+        pending.wait()?;
+        Ok(outcome)
     }
 
     /// [`commit`](Self::commit) for callers that use the verdict, the clean text and the
@@ -468,7 +469,9 @@ impl Engine {
         opts: &CheckOptions,
     ) -> Result<Committed> {
         let Prepared { head, mut spent } = prepared;
-        let (outcome, restripped) = self.commit_with(namespace, head, &mut spent, opts, false)?;
+        let (outcome, restripped, pending) =
+            self.commit_with(namespace, head, &mut spent, opts, false)?;
+        pending.wait()?;
         Ok(Committed {
             outcome,
             restripped,
@@ -476,6 +479,9 @@ impl Engine {
         })
     }
 
+    /// The commit; the document's store write is handed back, not waited for (the verdict
+    /// is final and visible to later commits at once; the caller acknowledges it once the
+    /// write is durable).
     fn commit_with(
         &self,
         namespace: &str,
@@ -483,7 +489,7 @@ impl Engine {
         spent: &mut Spent,
         opts: &CheckOptions,
         exact_reasons: bool,
-    ) -> Result<(CheckOutcome, bool)> {
+    ) -> Result<(CheckOutcome, bool, PendingWrite)> {
         let Head {
             doc,
             content_len,
@@ -556,7 +562,7 @@ impl Engine {
                 inserted: false,
                 cleaned,
             };
-            return Ok((outcome, restripped));
+            return Ok((outcome, restripped, PendingWrite::done()));
         }
         let look = state.index.lookup(features, time, window);
         let duplicate_of = look.matches.first().map(|(_, m)| m.id.clone());
@@ -620,7 +626,6 @@ impl Engine {
             }
         }
         drop(state);
-        pending.wait()?;
         let outcome = CheckOutcome {
             id: doc.id,
             duplicate_of,
@@ -630,7 +635,7 @@ impl Engine {
             inserted,
             cleaned,
         };
-        Ok((outcome, restripped))
+        Ok((outcome, restripped, pending))
     }
 
     /// Clean, fingerprint and look the document up; remember it unless `dry_run`.
@@ -643,6 +648,27 @@ impl Engine {
     ) -> Result<CheckOutcome> {
         let p = self.prepare(namespace, doc, opts)?;
         self.commit(namespace, p, opts)
+    }
+
+    /// [`check`](Self::check) that hands back the document's store write instead of waiting
+    /// for it: the verdict is final, but it may only be acknowledged once the write is durable
+    /// ([`PendingWrite::wait_async`]). A server awaits that on its runtime, so the CPU work
+    /// never holds a thread or a permit through a sync and concurrent checks share one.
+    pub fn check_deferred(
+        &self,
+        namespace: &str,
+        doc: Document,
+        opts: &CheckOptions,
+    ) -> Result<(CheckOutcome, PendingWrite)> {
+        let Prepared { head, mut spent } = self.prepare(namespace, doc, opts)?;
+        let (outcome, _, pending) = self.commit_with(namespace, head, &mut spent, opts, true)?;
+        Ok((outcome, pending))
+    }
+
+    /// Whether the engine writes its documents to a store (its writing calls may wait for
+    /// it).
+    pub fn has_store(&self) -> bool {
+        self.inner.store.is_some()
     }
 
     /// Strip boilerplate only, with what the namespace has learned.

@@ -64,8 +64,9 @@ pub async fn run_with_metrics(
 }
 
 /// [`run_with_metrics`] over a given engine (e.g. one opened on a durable store, or one a test
-/// filled beforehand). Its calls run on the blocking pool ([`EngineCalls::Pool`]), since it
-/// may wait on a store.
+/// filled beforehand). Its calls on small documents run on the runtime threads
+/// ([`EngineCalls::Inline`]): checks await their store write outside the call, and deletes,
+/// which wait inside, go to the blocking pool.
 pub async fn serve(
     engine: Engine,
     listener: TcpListener,
@@ -75,7 +76,7 @@ pub async fn serve(
 ) -> Result<()> {
     serve_with(
         engine,
-        EngineCalls::Pool,
+        EngineCalls::Inline,
         listener,
         metrics_listener,
         config,
@@ -84,8 +85,7 @@ pub async fn serve(
     .await
 }
 
-/// [`serve`] with engine calls run as `calls` says: [`EngineCalls::Inline`] only for an engine
-/// whose calls never wait on I/O (an in-memory engine).
+/// [`serve`] with engine calls run as `calls` says (see [`EngineCalls`]).
 pub async fn serve_with(
     engine: Engine,
     calls: EngineCalls,

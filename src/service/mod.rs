@@ -39,13 +39,14 @@ pub const INLINE_MAX_BYTES: usize = 32 * 1024;
 /// Where the service runs engine calls.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum EngineCalls {
-    /// On tokio's blocking pool. Required when an engine call may block on I/O (an engine on a
-    /// durable store waits for its record to be written); the safe default.
+    /// On tokio's blocking pool; the safe default for any engine.
     #[default]
     Pool,
     /// On the runtime thread that decoded the request, for documents up to
-    /// [`INLINE_MAX_BYTES`] (bigger ones, and a current-thread runtime, use the pool). Only for
-    /// an engine whose calls never wait on I/O: an in-memory engine.
+    /// [`INLINE_MAX_BYTES`] (bigger ones, and a current-thread runtime, use the pool). Checks
+    /// hand their store write back and the service awaits it outside the call
+    /// ([`Engine::check_deferred`]), and deletes (which wait for their write inside) always use
+    /// the pool, so this suits an engine on a durable store as well as an in-memory one.
     Inline,
 }
 
@@ -211,11 +212,17 @@ impl NearDupService {
         } = input;
         let bytes = document.content_len();
         tracing::debug!(namespace = %namespace, id = %document.id, bytes, "check");
-        let outcome = self
+        // The CPU work runs under a permit; the wait for the store's write (if any) does not,
+        // so checks waiting for one sync do not keep the next ones from being decided.
+        let (outcome, pending) = self
             .run_engine(deadline, self.inline(bytes), move |engine| {
-                engine.check(&namespace, document, &options)
+                engine.check_deferred(&namespace, document, &options)
             })
             .await?;
+        within(deadline, async move {
+            pending.wait_async().await.map_err(Status::from)
+        })
+        .await?;
         self.inner
             .metrics
             .document(bytes, outcome.duplicate_of.is_some(), outcome.inserted);
@@ -422,8 +429,10 @@ impl NearDup for NearDupService {
         let result = async {
             let (namespace, id) =
                 convert::delete_request(request.into_inner(), &self.inner.limits)?;
+            // A delete waits for its store write inside the call: never on a runtime thread.
+            let inline = self.inline(0) && !self.inner.engine.has_store();
             let deleted = self
-                .run_engine(deadline, self.inline(0), move |engine| {
+                .run_engine(deadline, inline, move |engine| {
                     engine.delete(&namespace, &id)
                 })
                 .await?;
@@ -594,6 +603,150 @@ mod tests {
                 answers.push((first, again));
             }
             assert_eq!(answers[0], answers[1]);
+        });
+    }
+
+    /// A store that keeps every write pending until the test answers it.
+    #[derive(Debug, Default)]
+    struct HeldStore {
+        answers: parking_lot::Mutex<Vec<crate::store::WriteAnswer>>,
+    }
+
+    impl crate::store::Store for HeldStore {
+        fn submit(
+            &self,
+            _namespace: &str,
+            _ops: Vec<crate::store::Op>,
+        ) -> crate::Result<crate::store::PendingWrite> {
+            let (answer, pending) = crate::store::PendingWrite::channel();
+            self.answers.lock().push(answer);
+            Ok(pending)
+        }
+        fn get(
+            &self,
+            _namespace: &str,
+            _table: crate::store::Table,
+            _key: &[u8],
+        ) -> crate::Result<Option<Vec<u8>>> {
+            Ok(None)
+        }
+        fn scan(
+            &self,
+            _namespace: &str,
+            _table: crate::store::Table,
+            _visit: &mut crate::store::Visitor<'_>,
+        ) -> crate::Result<()> {
+            Ok(())
+        }
+        fn namespaces(&self) -> crate::Result<Vec<String>> {
+            Ok(Vec::new())
+        }
+        fn drop_namespace(&self, _namespace: &str) -> crate::Result<bool> {
+            Ok(false)
+        }
+        fn flush(&self) -> crate::Result<()> {
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn a_check_waiting_for_its_write_holds_no_permit_and_answers_once_it_is_durable() {
+        let mut config = Config::default();
+        config.limits.max_inflight = 1;
+        let store = Arc::new(HeldStore::default());
+        let engine = Engine::open(config.engine.clone(), store.clone()).unwrap();
+        let stories = [
+            "The council agreed on Tuesday to rebuild the old bridge before the winter, the \
+             mayor said after a long meeting with engineers and residents.\n",
+            "Heavy rain flooded three villages in the north overnight and rescue teams moved \
+             dozens of families to a school gym, police said on Sunday.\n",
+            "The national orchestra will tour five cities next spring with a programme of new \
+             works by young composers, its director announced.\n",
+            "Shares in the airline fell sharply after it cut its profit forecast, blaming fuel \
+             prices and a strike by ground staff at two airports.\n",
+        ];
+        let story = |i: usize| stories[i].repeat(6);
+        multi_thread().block_on(async {
+            for (round, calls) in [EngineCalls::Inline, EngineCalls::Pool]
+                .into_iter()
+                .enumerate()
+            {
+                store.answers.lock().clear();
+                let (_tx, draining) = watch::channel(false);
+                let svc = NearDupService::with_engine_calls(
+                    engine.clone(),
+                    &config,
+                    Arc::new(Metrics::new()),
+                    draining,
+                    calls,
+                );
+                let pending_writes = || store.answers.lock().len();
+                let wait_for = |n: usize| async move {
+                    for _ in 0..2000 {
+                        if pending_writes() >= n {
+                            return true;
+                        }
+                        tokio::time::sleep(Duration::from_millis(1)).await;
+                    }
+                    false
+                };
+                let (a, b) = (format!("a-{calls:?}"), format!("b-{calls:?}"));
+                let first = tokio::spawn({
+                    let svc = svc.clone();
+                    let req = check_request(&a, &story(round * 2));
+                    async move { svc.check_one(req, None).await }
+                });
+                assert!(
+                    wait_for(1).await,
+                    "{calls:?}: the first write was not submitted"
+                );
+                // The only permit is free again: a second check is decided meanwhile.
+                let second = tokio::spawn({
+                    let svc = svc.clone();
+                    let req = check_request(&b, &story(round * 2 + 1));
+                    async move { svc.check_one(req, None).await }
+                });
+                let decided = wait_for(2).await;
+                // Neither is answered before its write is durable.
+                tokio::time::sleep(Duration::from_millis(20)).await;
+                let answered_early = first.is_finished() || second.is_finished();
+                // Release the writes before asserting, so a failure cannot hang the test.
+                let release = || {
+                    for answer in store.answers.lock().drain(..) {
+                        answer.send(Ok(()));
+                    }
+                };
+                release();
+                if !decided {
+                    wait_for(1).await;
+                    release();
+                }
+                assert!(
+                    decided,
+                    "{calls:?}: a check waiting for its write kept the next one out"
+                );
+                assert!(!answered_early, "{calls:?}");
+                let first = first.await.unwrap().unwrap();
+                let second = second.await.unwrap().unwrap();
+                assert_eq!(first.verdict, proto::Verdict::Unique as i32);
+                assert_eq!(second.verdict, proto::Verdict::Unique as i32);
+            }
+        });
+    }
+
+    #[test]
+    fn a_failed_or_abandoned_write_is_an_error_for_its_check() {
+        multi_thread().block_on(async {
+            let (answer, pending) = crate::store::PendingWrite::channel();
+            answer.send(Err(Error::Unavailable("disk full".into())));
+            assert!(pending.wait_async().await.is_err());
+            let (answer, pending) = crate::store::PendingWrite::channel();
+            drop(answer);
+            let err = pending.wait_async().await.unwrap_err().to_string();
+            assert!(err.contains("store writer stopped"), "{err}");
+            let (answer, pending) = crate::store::PendingWrite::channel();
+            drop(answer);
+            assert!(pending.wait().is_err());
         });
     }
 

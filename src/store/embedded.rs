@@ -11,7 +11,6 @@
 
 use std::collections::VecDeque;
 use std::path::{Path, PathBuf};
-use std::sync::mpsc;
 use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::Instant;
@@ -24,8 +23,8 @@ use redb::{
 use xxhash_rust::xxh3::xxh3_64;
 
 use super::{
-    Durability, Op, PendingWrite, Store, Table, Visitor, FEATURE_HASH_ALGORITHM, FORMAT_VERSION,
-    MAGIC,
+    Durability, Op, PendingWrite, Store, Table, Visitor, WriteAnswer, FEATURE_HASH_ALGORITHM,
+    FORMAT_VERSION, MAGIC,
 };
 use crate::pipeline::FEATURE_HASH_SEED;
 use crate::{Error, Result};
@@ -58,7 +57,7 @@ struct Pending {
     ops: Vec<Op>,
     /// Sync this commit whatever the policy (flush).
     force_sync: bool,
-    done: mpsc::SyncSender<Result<()>>,
+    done: WriteAnswer,
 }
 
 /// The writer's inbox. A plain mutex + condvar: the critical sections are a push or a drain.
@@ -197,7 +196,7 @@ impl EmbeddedStore {
     }
 
     fn enqueue(&self, namespace: &str, ops: Vec<Op>, force_sync: bool) -> Result<PendingWrite> {
-        let (done, answer) = mpsc::sync_channel(1);
+        let (done, answer) = PendingWrite::channel();
         {
             let mut state = self.queue.state.lock();
             if state.shutdown {
@@ -211,7 +210,7 @@ impl EmbeddedStore {
             });
         }
         self.queue.wake.notify_one();
-        Ok(PendingWrite(Some(answer)))
+        Ok(answer)
     }
 }
 
@@ -309,8 +308,7 @@ fn writer_loop(db: &Database, queue: &Queue, path: &Path, durability: Durability
                 Ok(()) => Ok(()),
                 Err(e) => Err(store_error(path, e)),
             };
-            // A caller that gave up waiting is not an error of the store.
-            let _ = pending.done.send(answer);
+            pending.done.send(answer);
         }
         if shutdown {
             return;

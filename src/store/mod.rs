@@ -10,7 +10,10 @@
 //!   commit so that concurrent acknowledged writes share one fsync.
 //! - [`memory::MemoryStore`]: nothing survives the process; for tests, benchmarks and `dedup`.
 
+use std::sync::Arc;
 use std::time::Duration;
+
+use parking_lot::{Condvar, Mutex};
 
 use crate::Result;
 
@@ -88,10 +91,55 @@ pub enum Durability {
 pub type Visitor<'a> = dyn FnMut(&[u8], &[u8]) -> Result<()> + 'a;
 
 /// A write handed to the store and not yet known to be durable. Writes become durable in the
-/// order they were submitted.
+/// order they were submitted. Waited for either by blocking ([`wait`](Self::wait)) or from an
+/// async task ([`wait_async`](Self::wait_async)), so a server can hand the wait back to its
+/// runtime instead of keeping a thread (and a permit) blocked for the sync.
 #[must_use = "a write is only acknowledged once `wait` returns Ok"]
 #[derive(Debug)]
-pub struct PendingWrite(Option<std::sync::mpsc::Receiver<Result<()>>>);
+pub struct PendingWrite(Option<Arc<Completion>>);
+
+/// Where the store puts the result of one submitted write.
+#[derive(Debug, Default)]
+struct Completion {
+    result: Mutex<Option<Result<()>>>,
+    /// Wakes a blocked [`PendingWrite::wait`].
+    ready: Condvar,
+    /// Wakes a [`PendingWrite::wait_async`] (one waiter: a permit is kept if it is not yet
+    /// waiting, so the wake-up cannot be lost).
+    notify: tokio::sync::Notify,
+}
+
+impl Completion {
+    fn complete(&self, result: Result<()>) {
+        *self.result.lock() = Some(result);
+        self.ready.notify_all();
+        self.notify.notify_one();
+    }
+}
+
+/// The store's end of a [`PendingWrite`]: answers it once. Dropped unanswered (the writer
+/// stopped), it answers that the store writer stopped, so no waiter waits forever.
+#[derive(Debug)]
+pub struct WriteAnswer(Option<Arc<Completion>>);
+
+impl WriteAnswer {
+    /// Answer the write: `Ok` once it is durable according to the store's [`Durability`].
+    pub fn send(mut self, result: Result<()>) {
+        if let Some(c) = self.0.take() {
+            c.complete(result);
+        }
+    }
+}
+
+impl Drop for WriteAnswer {
+    fn drop(&mut self) {
+        if let Some(c) = self.0.take() {
+            c.complete(Err(crate::Error::Unavailable(
+                "store writer stopped".into(),
+            )));
+        }
+    }
+}
 
 impl PendingWrite {
     /// A write that is already durable (or failed synchronously).
@@ -99,13 +147,41 @@ impl PendingWrite {
         PendingWrite(None)
     }
 
+    /// A write to be answered through the returned [`WriteAnswer`] (for store
+    /// implementations).
+    pub fn channel() -> (WriteAnswer, PendingWrite) {
+        let completion = Arc::new(Completion::default());
+        (
+            WriteAnswer(Some(Arc::clone(&completion))),
+            PendingWrite(Some(completion)),
+        )
+    }
+
     /// Block until the write is durable according to the store's [`Durability`].
     pub fn wait(self) -> Result<()> {
-        match self.0 {
-            None => Ok(()),
-            Some(answer) => answer
-                .recv()
-                .map_err(|_| crate::Error::Unavailable("store writer stopped".into()))?,
+        let Some(completion) = self.0 else {
+            return Ok(());
+        };
+        let mut slot = completion.result.lock();
+        loop {
+            if let Some(result) = slot.take() {
+                return result;
+            }
+            completion.ready.wait(&mut slot);
+        }
+    }
+
+    /// [`wait`](Self::wait) without blocking a thread: for async callers.
+    pub async fn wait_async(self) -> Result<()> {
+        let Some(completion) = self.0 else {
+            return Ok(());
+        };
+        loop {
+            let ready = completion.result.lock().take();
+            if let Some(result) = ready {
+                return result;
+            }
+            completion.notify.notified().await;
         }
     }
 }

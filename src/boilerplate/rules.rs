@@ -323,7 +323,9 @@ pub fn classify(input: &Input<'_>) -> Vec<Option<Strip>> {
         out[i] = inside(&feats[i], classes[i], input, i);
     }
     // A block repeating a kept block (the title printed twice) goes.
-    let mut seen: HashSet<&str> = HashSet::new();
+    // (SipHash of every kept block's folded text cost more than the rest of the loop.)
+    let mut seen: HashSet<&str, std::hash::BuildHasherDefault<lexicon::FastHasher>> =
+        HashSet::with_capacity_and_hasher(n, Default::default());
     let first_kept = (0..n).find(|&i| out[i].is_none());
     for i in 0..n {
         if let (Some(t), Some(strip)) = (title, out[i].as_mut()) {

@@ -17,11 +17,20 @@ pub struct FastHasher(u64);
 
 impl Hasher for FastHasher {
     fn write(&mut self, bytes: &[u8]) {
-        for chunk in bytes.chunks(8) {
-            let mut buf = [0u8; 8];
-            buf[..chunk.len()].copy_from_slice(chunk);
-            self.0 = (self.0.rotate_left(5) ^ u64::from_le_bytes(buf))
-                .wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+        // Eight bytes a step, the last step's bytes zero-padded (built in a register: a copy
+        // into a buffer is a `memcpy` call).
+        let mut chunks = bytes.chunks_exact(8);
+        for chunk in chunks.by_ref() {
+            let word = chunk.try_into().map_or(0, u64::from_le_bytes);
+            self.write_u64(word);
+        }
+        let rest = chunks.remainder();
+        if !rest.is_empty() {
+            let word = rest
+                .iter()
+                .rev()
+                .fold(0u64, |w, &b| (w << 8) | u64::from(b));
+            self.write_u64(word);
         }
     }
     fn write_u64(&mut self, i: u64) {
@@ -1445,6 +1454,23 @@ pub(crate) mod tests {
                     proptest::prop_assert!(lex.contains_filter.may_contain(folded.as_bytes()), "{:?}", folded);
                 }
             }
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn fast_hasher_writes_bytes_as_zero_padded_words(b in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..40), seed: u64) {
+            // The hash as first written: each chunk of eight copied into a zeroed buffer.
+            let mut want = seed;
+            for chunk in b.chunks(8) {
+                let mut buf = [0u8; 8];
+                buf[..chunk.len()].copy_from_slice(chunk);
+                want = (want.rotate_left(5) ^ u64::from_le_bytes(buf))
+                    .wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+            }
+            let mut h = FastHasher(seed);
+            h.write(&b);
+            proptest::prop_assert_eq!(h.finish(), want);
         }
     }
 

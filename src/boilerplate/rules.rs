@@ -125,23 +125,8 @@ pub fn features(text: &str) -> Features {
     f.sentence_marks = counts.marks;
     let digits = counts.digits;
     let weight = counts.weight;
-    // The first words of the folded head (`split(' ')` without a `memchr` call per short word).
-    let mut rest = f.folded.as_str();
-    for _ in 0..STOP_SAMPLE {
-        let (t, next) = match rest.bytes().position(|b| b == b' ') {
-            Some(p) => (rest.get(..p).unwrap_or(""), rest.get(p + 1..)),
-            None => (rest, None),
-        };
-        let t = lexicon::trim_marks(t);
-        if !t.is_empty() {
-            let m = lex.stop_mask(t);
-            add_mask(&mut f.stop_hits, m & !lex.char_langs);
-        }
-        match next {
-            Some(n) => rest = n,
-            None => break,
-        }
-    }
+    // The first words of the folded head.
+    lex.add_stop_words(&f.folded, STOP_SAMPLE, &mut f.stop_hits);
     f.weight = weight.max(0.0);
     f.digit_share = if f.chars == 0 {
         0.0

@@ -321,7 +321,7 @@ impl Lexicon {
     /// [`Lexicon::stop_mask`] of the folded bytes `b[start..end]`, the hot path: words of at
     /// most 16 bytes are read from `b` eight bytes at a time (the bytes past the word masked
     /// off) and looked up with no branch on whether they are stop words.
-    #[inline]
+    #[inline(always)]
     pub(crate) fn stop_mask_at(&self, b: &[u8], start: usize, end: usize) -> u32 {
         let len = end.saturating_sub(start);
         if len > 16 {
@@ -339,14 +339,8 @@ impl Lexicon {
         let b = folded.as_bytes();
         let keep = !self.char_langs;
         // Counts of languages 0-7 and 8-15, one byte each (at most `limit` words).
-        let mut acc = [0u64; 2];
-        let mut add = |start: usize, end: usize| {
-            let piece = folded.get(start..end).unwrap_or("");
-            let (s, e) = trim_range(piece);
-            let m = self.stop_mask_at(b, start + s, start + e) & keep;
-            acc[0] += SPREAD[(m & 0xFF) as usize];
-            acc[1] += SPREAD[((m >> 8) & 0xFF) as usize];
-        };
+        // (In registers: a closure adding to them would chain every word through memory.)
+        let (mut lo, mut hi) = (0u64, 0u64);
         let mut pieces = 0;
         let mut start = 0;
         'chunks: for c in 0..b.len().div_ceil(64) {
@@ -356,22 +350,36 @@ impl Lexicon {
                     break 'chunks;
                 }
                 let end = c * 64 + spaces.trailing_zeros() as usize;
-                add(start, end);
+                let m = self.piece_mask(folded, start, end) & keep;
+                lo += SPREAD[(m & 0xFF) as usize];
+                hi += SPREAD[((m >> 8) & 0xFF) as usize];
                 pieces += 1;
                 start = end + 1;
                 spaces &= spaces - 1;
             }
         }
         if pieces < limit {
-            add(start, b.len());
+            let m = self.piece_mask(folded, start, b.len()) & keep;
+            lo += SPREAD[(m & 0xFF) as usize];
+            hi += SPREAD[((m >> 8) & 0xFF) as usize];
         }
         for (i, h) in hits.iter_mut().enumerate() {
-            *h += ((acc[i / 8] >> (8 * (i % 8))) & 0xFF) as u32;
+            let acc = if i < 8 { lo } else { hi };
+            *h += ((acc >> (8 * (i % 8))) & 0xFF) as u32;
         }
+    }
+
+    /// The stop-word mask of `folded[start..end]` trimmed by [`trim_marks`].
+    #[inline(always)]
+    fn piece_mask(&self, folded: &str, start: usize, end: usize) -> u32 {
+        let piece = folded.get(start..end).unwrap_or("");
+        let (s, e) = trim_range(piece);
+        self.stop_mask_at(folded.as_bytes(), start + s, start + e)
     }
 
     /// [`Lexicon::stop_mask`] of folded bytes longer than 16: by xxh3, behind a test of the
     /// first and last byte.
+    #[inline(never)]
     fn stop_mask_long(&self, b: &[u8]) -> u32 {
         let (Some(&first), Some(&last), true) = (b.first(), b.last(), b.len() <= MAX_STOP_LEN)
         else {

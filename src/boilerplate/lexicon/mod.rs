@@ -749,7 +749,8 @@ fn space_bits(b: &[u8], at: usize) -> u64 {
     const HIGH: u64 = 0x8080_8080_8080_8080;
     const SPACES: u64 = 0x2020_2020_2020_2020;
     let mut m = 0u64;
-    for k in 0..8 {
+    // Only the words holding bytes of `b` (a short block's head is one or two).
+    for k in 0..b.len().saturating_sub(at).div_ceil(8).min(8) {
         let z = load8(b, at + 8 * k) ^ SPACES;
         // High bit of each lane that is a space, exactly (no carry crosses lanes).
         let eq = !(((z & LOW) + LOW) | z) & HIGH;

@@ -109,7 +109,36 @@ fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
 }
 
 /// Whether a text looks like HTML markup rather than extracted text.
+///
+/// Looks at the first 2 KiB, ASCII case-insensitively, without copying them: every sign needs a
+/// `<`, so text without one is answered by one `memchr`.
 pub fn looks_like_html(s: &str) -> bool {
+    let head = &s[..floor_boundary(s, 2048)];
+    if memchr::memchr(b'<', head.as_bytes()).is_none() {
+        return false;
+    }
+    let t = head.trim_start().as_bytes();
+    let head = head.as_bytes();
+    let starts = |p: &[u8]| t.get(..p.len()).is_some_and(|h| h.eq_ignore_ascii_case(p));
+    let contains = |p: &[u8]| {
+        memchr::memchr_iter(b'<', head).any(|i| {
+            head.get(i..i + p.len())
+                .is_some_and(|h| h.eq_ignore_ascii_case(p))
+        })
+    };
+    starts(b"<!doctype")
+        || starts(b"<html")
+        || starts(b"<?xml")
+        || contains(b"<html")
+        || contains(b"<body")
+        || contains(b"<head")
+        || (starts(b"<") && (contains(b"</p>") || contains(b"</div>")))
+}
+
+/// [`looks_like_html`] as first written (lower-cased copy and substring searches), for the
+/// tests.
+#[cfg(test)]
+fn looks_like_html_reference(s: &str) -> bool {
     let head = &s[..floor_boundary(s, 2048)];
     let lower = head.to_ascii_lowercase();
     let t = lower.trim_start();
@@ -753,6 +782,34 @@ impl TokenSink for Sink {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Pieces of HTML signs in any case, white space, other text, and padding that moves them
+    /// across the 2 KiB limit.
+    fn html_ish() -> impl proptest::strategy::Strategy<Value = String> {
+        use proptest::prelude::*;
+        let piece = prop_oneof![
+            3 => proptest::sample::select(
+                &[
+                    "<html", "<HTML", "<Html>", "<!DocType html>", "<!doctype", "<?xml", "<?XML",
+                    "<body", "<BoDy", "<head", "</p>", "</P>", "</div>", "</DiV>", "<", "<p>",
+                    "<htm", "</di", " ", "\n", "\u{2003}", "\u{a0}", "é", "İ", "中", "text",
+                ][..]
+            )
+            .prop_map(String::from),
+            1 => any::<char>().prop_map(String::from),
+            1 => (2030usize..2050).prop_map(|n| "x".repeat(n)),
+        ];
+        proptest::collection::vec(piece, 0..12).prop_map(|v| v.concat())
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(3000))]
+
+        #[test]
+        fn looks_like_html_matches_its_definition(s in html_ish()) {
+            proptest::prop_assert_eq!(looks_like_html(&s), looks_like_html_reference(&s), "{:?}", s);
+        }
+    }
 
     fn texts(p: &Page) -> Vec<&str> {
         p.blocks.iter().map(|b| b.text(&p.text)).collect()

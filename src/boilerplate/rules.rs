@@ -125,23 +125,8 @@ pub fn features(text: &str) -> Features {
     f.sentence_marks = counts.marks;
     let digits = counts.digits;
     let weight = counts.weight;
-    // The first words of the folded head (`split(' ')` without a `memchr` call per short word).
-    let mut rest = f.folded.as_str();
-    for _ in 0..STOP_SAMPLE {
-        let (t, next) = match rest.bytes().position(|b| b == b' ') {
-            Some(p) => (rest.get(..p).unwrap_or(""), rest.get(p + 1..)),
-            None => (rest, None),
-        };
-        let t = lexicon::trim_marks(t);
-        if !t.is_empty() {
-            let m = lex.stop_mask(t);
-            add_mask(&mut f.stop_hits, m & !lex.char_langs);
-        }
-        match next {
-            Some(n) => rest = n,
-            None => break,
-        }
-    }
+    // The first words of the folded head.
+    lex.add_stop_words(&f.folded, STOP_SAMPLE, &mut f.stop_hits);
     f.weight = weight.max(0.0);
     f.digit_share = if f.chars == 0 {
         0.0
@@ -323,7 +308,9 @@ pub fn classify(input: &Input<'_>) -> Vec<Option<Strip>> {
         out[i] = inside(&feats[i], classes[i], input, i);
     }
     // A block repeating a kept block (the title printed twice) goes.
-    let mut seen: HashSet<&str> = HashSet::new();
+    // (SipHash of every kept block's folded text cost more than the rest of the loop.)
+    let mut seen: HashSet<&str, std::hash::BuildHasherDefault<lexicon::FastHasher>> =
+        HashSet::with_capacity_and_hasher(n, Default::default());
     let first_kept = (0..n).find(|&i| out[i].is_none());
     for i in 0..n {
         if let (Some(t), Some(strip)) = (title, out[i].as_mut()) {

@@ -17,11 +17,20 @@ pub struct FastHasher(u64);
 
 impl Hasher for FastHasher {
     fn write(&mut self, bytes: &[u8]) {
-        for chunk in bytes.chunks(8) {
-            let mut buf = [0u8; 8];
-            buf[..chunk.len()].copy_from_slice(chunk);
-            self.0 = (self.0.rotate_left(5) ^ u64::from_le_bytes(buf))
-                .wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+        // Eight bytes a step, the last step's bytes zero-padded (built in a register: a copy
+        // into a buffer is a `memcpy` call).
+        let mut chunks = bytes.chunks_exact(8);
+        for chunk in chunks.by_ref() {
+            let word = chunk.try_into().map_or(0, u64::from_le_bytes);
+            self.write_u64(word);
+        }
+        let rest = chunks.remainder();
+        if !rest.is_empty() {
+            let word = rest
+                .iter()
+                .rev()
+                .fold(0u64, |w, &b| (w << 8) | u64::from(b));
+            self.write_u64(word);
         }
     }
     fn write_u64(&mut self, i: u64) {
@@ -104,10 +113,10 @@ pub struct Lexicon {
     /// xxh3 and looking up the u64 is the cheapest exact-enough test on the hot path).
     stop: FastMap<u64, u32>,
     /// The same for stop words of at most 16 bytes, exact (most tokens looked up are this
-    /// short).
-    stop_short: ShortTable,
-    /// Bit `n` of entry `b`: some stop word of `n` bytes starts with byte `b` (a token failing
-    /// this or [`Lexicon::stop_last`] is no stop word, without a table lookup).
+    /// short), looked up without a branch on the outcome (see [`StopTable`]).
+    stop_short: StopTable,
+    /// Bit `n` of entry `b`: some stop word of `n` bytes starts with byte `b` (a longer token
+    /// failing this or [`Lexicon::stop_last`] is no stop word, whatever its hash).
     stop_first: [u32; 256],
     /// Bit `n` of entry `b`: some stop word of `n` bytes ends with byte `b`.
     stop_last: [u32; 256],
@@ -199,7 +208,7 @@ impl Lexicon {
         let mut lex = Lexicon {
             langs: Vec::new(),
             stop: FastMap::default(),
-            stop_short: ShortTable::default(),
+            stop_short: StopTable::default(),
             stop_first: [0; 256],
             stop_last: [0; 256],
             char_stop: FastMap::default(),
@@ -282,7 +291,7 @@ impl Lexicon {
                 }
             }
         }
-        lex.stop_short = ShortTable::new(&short_words);
+        lex.stop_short = StopTable::new(&short_words);
         lex.whole_max = lex.whole.keys().map(String::len).max().unwrap_or(0);
         // Longest prefix first, so `read more:` wins over `read`.
         for list in lex.prefix.values_mut() {
@@ -306,6 +315,72 @@ impl Lexicon {
 
     /// [`Lexicon::stop_mask`] of folded bytes.
     fn stop_mask_bytes(&self, b: &[u8]) -> u32 {
+        self.stop_mask_at(b, 0, b.len())
+    }
+
+    /// [`Lexicon::stop_mask`] of the folded bytes `b[start..end]`, the hot path: words of at
+    /// most 16 bytes are read from `b` eight bytes at a time (the bytes past the word masked
+    /// off) and looked up with no branch on whether they are stop words.
+    #[inline(always)]
+    pub(crate) fn stop_mask_at(&self, b: &[u8], start: usize, end: usize) -> u32 {
+        let len = end.saturating_sub(start);
+        if len > 16 {
+            return self.stop_mask_long(b.get(start..end).unwrap_or(&[]));
+        }
+        let (lo, hi) = padded_words(b, start, len);
+        self.stop_short.get(lo, hi, len)
+    }
+    /// Add the stop-word hits of the first `limit` (at most 255) words of a folded text — its
+    /// pieces between single spaces, each trimmed by [`trim_marks`] — to `hits`, leaving out
+    /// the per-character languages. Spaces are found 64 bytes at a step, and neither the
+    /// lookup nor the count branches on whether a word is a stop word.
+    pub(crate) fn add_stop_words(&self, folded: &str, limit: usize, hits: &mut [u32; MAX_LANGS]) {
+        let limit = limit.min(255);
+        let b = folded.as_bytes();
+        let keep = !self.char_langs;
+        // Counts of languages 0-7 and 8-15, one byte each (at most `limit` words).
+        // (In registers: a closure adding to them would chain every word through memory.)
+        let (mut lo, mut hi) = (0u64, 0u64);
+        let mut pieces = 0;
+        let mut start = 0;
+        'chunks: for c in 0..b.len().div_ceil(64) {
+            let mut spaces = space_bits(b, c * 64);
+            while spaces != 0 {
+                if pieces == limit {
+                    break 'chunks;
+                }
+                let end = c * 64 + spaces.trailing_zeros() as usize;
+                let m = self.piece_mask(folded, start, end) & keep;
+                lo += SPREAD[(m & 0xFF) as usize];
+                hi += SPREAD[((m >> 8) & 0xFF) as usize];
+                pieces += 1;
+                start = end + 1;
+                spaces &= spaces - 1;
+            }
+        }
+        if pieces < limit {
+            let m = self.piece_mask(folded, start, b.len()) & keep;
+            lo += SPREAD[(m & 0xFF) as usize];
+            hi += SPREAD[((m >> 8) & 0xFF) as usize];
+        }
+        for (i, h) in hits.iter_mut().enumerate() {
+            let acc = if i < 8 { lo } else { hi };
+            *h += ((acc >> (8 * (i % 8))) & 0xFF) as u32;
+        }
+    }
+
+    /// The stop-word mask of `folded[start..end]` trimmed by [`trim_marks`].
+    #[inline(always)]
+    fn piece_mask(&self, folded: &str, start: usize, end: usize) -> u32 {
+        let piece = folded.get(start..end).unwrap_or("");
+        let (s, e) = trim_range(piece);
+        self.stop_mask_at(folded.as_bytes(), start + s, start + e)
+    }
+
+    /// [`Lexicon::stop_mask`] of folded bytes longer than 16: by xxh3, behind a test of the
+    /// first and last byte.
+    #[inline(never)]
+    fn stop_mask_long(&self, b: &[u8]) -> u32 {
         let (Some(&first), Some(&last), true) = (b.first(), b.last(), b.len() <= MAX_STOP_LEN)
         else {
             return 0;
@@ -314,19 +389,10 @@ impl Lexicon {
         if (lens >> b.len()) & 1 == 0 {
             return 0;
         }
-        self.stop_lookup(b)
-    }
-
-    /// [`Lexicon::stop_mask`] past its prefilter: the table lookup.
-    fn stop_lookup(&self, b: &[u8]) -> u32 {
-        match short_words(b) {
-            Some(key) => self.stop_short.get(key, b.len()),
-            None => self
-                .stop
-                .get(&xxhash_rust::xxh3::xxh3_64(b))
-                .copied()
-                .unwrap_or(0),
-        }
+        self.stop
+            .get(&xxhash_rust::xxh3::xxh3_64(b))
+            .copied()
+            .unwrap_or(0)
     }
 
     /// [`Lexicon::stop_mask`] of the fold of a word (no white space in it): ASCII and two-byte
@@ -407,30 +473,18 @@ impl Lexicon {
     /// is its lower case): no folding, and most tokens are ruled out before any copy.
     pub fn stop_mask_ascii(&self, token: &str) -> u32 {
         let b = token.as_bytes();
-        let (Some(&first), Some(&last), true) = (b.first(), b.last(), b.len() <= MAX_STOP_LEN)
-        else {
-            return 0;
-        };
-        let lens = self.stop_first[usize::from(first.to_ascii_lowercase())]
-            & self.stop_last[usize::from(last.to_ascii_lowercase())];
-        if (lens >> b.len()) & 1 == 0 {
-            return 0;
+        if b.len() > 16 {
+            let mut buf = [0u8; MAX_STOP_LEN];
+            let Some(lower) = buf.get_mut(..b.len()) else {
+                return 0;
+            };
+            lower.copy_from_slice(b);
+            lower.make_ascii_lowercase();
+            return self.stop_mask_bytes(lower);
         }
-        if let Some((lo, hi)) = short_words(b) {
-            return self
-                .stop_short
-                .get((ascii_lower_8(lo), ascii_lower_8(hi)), b.len());
-        }
-        let mut buf = [0u8; MAX_STOP_LEN];
-        let Some(lower) = buf.get_mut(..b.len()) else {
-            return 0;
-        };
-        lower.copy_from_slice(b);
-        lower.make_ascii_lowercase();
-        self.stop
-            .get(&xxhash_rust::xxh3::xxh3_64(lower))
-            .copied()
-            .unwrap_or(0)
+        let (lo, hi) = padded_words(b, 0, b.len());
+        self.stop_short
+            .get(ascii_lower_8(lo), ascii_lower_8(hi), b.len())
     }
 
     /// [`Lexicon::stop_mask`] of a folded token given its byte length and [`word_key`] (for
@@ -657,30 +711,96 @@ fn common_byte(x: u8) -> bool {
 /// Longest token, in bytes, looked up as a stop word.
 const MAX_STOP_LEN: usize = 24;
 
-/// A word of 1 to 16 bytes as two little-endian words that together hold every byte (read
-/// overlapping: first and last eight, four, or the first, middle and last byte); with the length
-/// this is exact.
-fn short_words(b: &[u8]) -> Option<(u64, u64)> {
-    let n = b.len();
-    let read8 = |at: usize| {
-        b.get(at..at + 8)
-            .and_then(|s| s.try_into().ok())
-            .map(u64::from_le_bytes)
-    };
-    let read4 = |at: usize| {
-        b.get(at..at + 4)
-            .and_then(|s| s.try_into().ok())
-            .map(u32::from_le_bytes)
-    };
-    match n {
-        8..=16 => Some((read8(0)?, read8(n - 8)?)),
-        4..=7 => Some((u64::from(read4(0)?), u64::from(read4(n - 4)?))),
-        1..=3 => Some((
-            u64::from(b[0]) | u64::from(b[n / 2]) << 8 | u64::from(b[n - 1]) << 16,
-            0,
-        )),
-        _ => None,
+/// Low-byte masks of `n` bytes, `n` from 0 to 8.
+const BYTE_MASKS: [u64; 9] = {
+    let mut t = [0u64; 9];
+    let mut n = 0;
+    while n < 8 {
+        t[n] = (1u64 << (8 * n)) - 1;
+        n += 1;
     }
+    t[8] = u64::MAX;
+    t
+};
+
+/// Bit `i` of `x` moved to the low bit of byte `i`: one language mask byte as eight byte
+/// counters.
+const SPREAD: [u64; 256] = {
+    let mut t = [0u64; 256];
+    let mut x = 0;
+    while x < 256 {
+        let mut i = 0;
+        while i < 8 {
+            if (x >> i) & 1 != 0 {
+                t[x] |= 1 << (8 * i);
+            }
+            i += 1;
+        }
+        x += 1;
+    }
+    t
+};
+
+/// Bit `j` set where `b[at + j]` is a space, `j` below 64 (eight bytes a step: the space lanes
+/// of each word gathered into a byte by one multiply).
+#[inline]
+fn space_bits(b: &[u8], at: usize) -> u64 {
+    const LOW: u64 = 0x7F7F_7F7F_7F7F_7F7F;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    const SPACES: u64 = 0x2020_2020_2020_2020;
+    let mut m = 0u64;
+    // Only the words holding bytes of `b` (a short block's head is one or two).
+    for k in 0..b.len().saturating_sub(at).div_ceil(8).min(8) {
+        let z = load8(b, at + 8 * k) ^ SPACES;
+        // High bit of each lane that is a space, exactly (no carry crosses lanes).
+        let eq = !(((z & LOW) + LOW) | z) & HIGH;
+        m |= ((eq >> 7).wrapping_mul(0x0102_0408_1020_4080) >> 56) << (8 * k);
+    }
+    m
+}
+
+/// The byte range of `s` that [`trim_marks`] keeps.
+#[inline]
+fn trim_range(s: &str) -> (usize, usize) {
+    let b = s.as_bytes();
+    if starts_wordish(b) && ends_wordish(b) {
+        return (0, b.len());
+    }
+    let t = trim_unwordish(s);
+    if t.is_empty() {
+        return (0, 0);
+    }
+    let start = (t.as_ptr() as usize).wrapping_sub(s.as_ptr() as usize);
+    (start, start + t.len())
+}
+
+/// The eight bytes of `b` at `at`, little-endian, zero past the end of `b`.
+#[inline]
+fn load8(b: &[u8], at: usize) -> u64 {
+    if b.len() < 8 {
+        return b
+            .get(at..)
+            .unwrap_or(&[])
+            .iter()
+            .rev()
+            .fold(0u64, |w, &x| (w << 8) | u64::from(x));
+    }
+    // Near the end, the last eight bytes shifted down (no branch on where the word lies).
+    let i = at.min(b.len() - 8);
+    let w = b
+        .get(i..i + 8)
+        .map_or(0, |w| w.try_into().map_or(0, u64::from_le_bytes));
+    let shift = (at - i).min(8) as u32 * 8;
+    w.checked_shr(shift).unwrap_or(0)
+}
+
+/// The word `b[start..start + len]` (at most 16 bytes) as two little-endian words, zero-padded:
+/// with the length, an exact key.
+#[inline]
+fn padded_words(b: &[u8], start: usize, len: usize) -> (u64, u64) {
+    let lo = load8(b, start) & BYTE_MASKS[len.min(8)];
+    let hi = load8(b, start + 8) & BYTE_MASKS[len.saturating_sub(8).min(8)];
+    (lo, hi)
 }
 
 /// ASCII upper-case letters of eight bytes lower-cased (other bytes as they are).
@@ -693,54 +813,105 @@ fn ascii_lower_8(x: u64) -> u64 {
     x | (upper >> 2)
 }
 
-/// Exact open-addressing table of the stop words of at most 16 bytes by [`short_words`] and
-/// length (a fixed set, half empty: probes stay short).
-#[derive(Debug, Default)]
-struct ShortTable {
-    keys: Vec<(u64, u64, u8)>,
-    masks: Vec<u32>,
+/// One slot of [`StopTable`]: a word's [`padded_words`], its length and its language mask.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+struct StopSlot {
+    lo: u64,
+    hi: u64,
+    len: u32,
+    mask: u32,
 }
 
-impl ShortTable {
-    fn new(words: &[(String, u32)]) -> ShortTable {
-        let size = (words.len() * 2).next_power_of_two().max(16);
-        let mut t = ShortTable {
-            keys: vec![(0, 0, 0); size],
-            masks: vec![0; size],
-        };
+/// Exact table of the stop words of at most 16 bytes by [`padded_words`] and length. Cuckoo
+/// hashing: every word sits in one of its two slots, so a lookup reads both and keeps the mask
+/// of the one that matches, with no branch on the outcome (whether a word of running text is
+/// a stop word is a coin toss to the branch predictor).
+#[derive(Debug, Default)]
+struct StopTable {
+    slots: Vec<StopSlot>,
+    /// `64 - log2(slots.len())`.
+    shift: u32,
+}
+
+impl StopTable {
+    fn new(words: &[(String, u32)]) -> StopTable {
+        // One slot per word, the masks of a word listed by several languages merged.
+        let mut merged: Vec<StopSlot> = Vec::new();
+        let mut index: HashMap<(u64, u64, u32), usize> = HashMap::new();
         for (w, mask) in words {
             let b = w.as_bytes();
-            let Some(key) = short_words(b) else { continue };
-            let len = b.len() as u8;
-            let mut slot = t.slot(key, b.len());
-            while t.keys[slot].2 != 0 && t.keys[slot] != (key.0, key.1, len) {
-                slot = (slot + 1) & (size - 1);
+            if b.is_empty() || b.len() > 16 {
+                continue;
             }
-            t.keys[slot] = (key.0, key.1, len);
-            t.masks[slot] |= mask;
+            let (lo, hi) = padded_words(b, 0, b.len());
+            let len = b.len() as u32;
+            let i = *index.entry((lo, hi, len)).or_insert_with(|| {
+                merged.push(StopSlot {
+                    lo,
+                    hi,
+                    len,
+                    mask: 0,
+                });
+                merged.len() - 1
+            });
+            merged[i].mask |= mask;
         }
-        t
-    }
-
-    fn slot(&self, (lo, hi): (u64, u64), len: usize) -> usize {
-        let h = (lo ^ hi.rotate_left(29) ^ len as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15);
-        (h >> 40) as usize & (self.keys.len().wrapping_sub(1))
-    }
-
-    /// The language mask of the word with these [`short_words`] and length (0 if none).
-    fn get(&self, key: (u64, u64), len: usize) -> u32 {
-        if self.keys.is_empty() {
-            return 0;
-        }
-        let want = (key.0, key.1, len as u8);
-        let mut slot = self.slot(key, len);
+        // At most half full; doubled until every word finds a place.
+        let mut size = (merged.len() * 2).next_power_of_two().max(16);
         loop {
-            match self.keys.get(slot) {
-                Some(&k) if k == want => return self.masks.get(slot).copied().unwrap_or(0),
-                Some(&(_, _, 0)) | None => return 0,
-                Some(_) => slot = (slot + 1) & (self.keys.len() - 1),
+            if let Some(t) = StopTable::build(&merged, size) {
+                return t;
+            }
+            size *= 2;
+        }
+    }
+
+    /// Cuckoo insertion of `words` into `size` slots; `None` if some word finds no place.
+    fn build(words: &[StopSlot], size: usize) -> Option<StopTable> {
+        let mut t = StopTable {
+            slots: vec![StopSlot::default(); size],
+            shift: 64 - size.trailing_zeros(),
+        };
+        for &w in words {
+            let mut cur = w;
+            let mut slot = t.slots_of(cur.lo, cur.hi, cur.len as usize).0;
+            let mut placed = false;
+            for _ in 0..size {
+                let old = std::mem::replace(&mut t.slots[slot], cur);
+                if old.len == 0 {
+                    placed = true;
+                    break;
+                }
+                // The evicted word goes to its other slot.
+                cur = old;
+                let (a, b) = t.slots_of(cur.lo, cur.hi, cur.len as usize);
+                slot = if a == slot { b } else { a };
+            }
+            if !placed {
+                return None;
             }
         }
+        Some(t)
+    }
+
+    /// The two slots of a key.
+    #[inline]
+    fn slots_of(&self, lo: u64, hi: u64, len: usize) -> (usize, usize) {
+        let h = (lo ^ hi.rotate_left(29) ^ len as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+        let h2 = (h ^ (h >> 29)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        ((h >> self.shift) as usize, (h2 >> self.shift) as usize)
+    }
+
+    /// The language mask of the word with these [`padded_words`] and length (0 if none).
+    #[inline]
+    fn get(&self, lo: u64, hi: u64, len: usize) -> u32 {
+        let (a, b) = self.slots_of(lo, hi, len);
+        let hit = |s: Option<&StopSlot>| {
+            let s = s.copied().unwrap_or_default();
+            let same = ((s.lo ^ lo) | (s.hi ^ hi) | u64::from(s.len ^ len as u32)) == 0;
+            s.mask & 0u32.wrapping_sub(u32::from(same))
+        };
+        hit(self.slots.get(a)) | hit(self.slots.get(b))
     }
 }
 
@@ -1407,6 +1578,20 @@ pub(crate) mod tests {
                 let want = lex.stop_mask(&t.to_ascii_lowercase());
                 proptest::prop_assert_eq!(lex.stop_mask_ascii(t), want, "{:?}", t);
             }
+            // The stop-word counts of a block's head, against the word lists, on folded text
+            // and on text as it comes (double spaces, other white space).
+            for (text, limit) in [(fold(&s), 64), (s.clone(), 64), (fold(&s), 5), (s.clone(), 0)] {
+                let mut want = [0u32; MAX_LANGS];
+                for t in text.split(' ').take(limit).map(trim_marks) {
+                    let m = if t.len() > MAX_STOP_LEN { 0 } else { words.get(t).copied().unwrap_or(0) };
+                    for (bit, h) in want.iter_mut().enumerate() {
+                        *h += (m & !lex.char_langs) >> bit & 1;
+                    }
+                }
+                let mut got = [1u32; MAX_LANGS];
+                lex.add_stop_words(&text, limit, &mut got);
+                proptest::prop_assert_eq!(got.map(|h| h - 1), want, "{:?}", text);
+            }
             let mut tok = String::new();
             for w in s.split(char::is_whitespace) {
                 let want = lex.stop_mask(&fold(w));
@@ -1445,6 +1630,40 @@ pub(crate) mod tests {
                     proptest::prop_assert!(lex.contains_filter.may_contain(folded.as_bytes()), "{:?}", folded);
                 }
             }
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn fast_hasher_writes_bytes_as_zero_padded_words(b in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..40), seed: u64) {
+            // The hash as first written: each chunk of eight copied into a zeroed buffer.
+            let mut want = seed;
+            for chunk in b.chunks(8) {
+                let mut buf = [0u8; 8];
+                buf[..chunk.len()].copy_from_slice(chunk);
+                want = (want.rotate_left(5) ^ u64::from_le_bytes(buf))
+                    .wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+            }
+            let mut h = FastHasher(seed);
+            h.write(&b);
+            proptest::prop_assert_eq!(h.finish(), want);
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn word_loads_and_space_bits_match_byte_reads(
+            b in proptest::collection::vec(
+                proptest::sample::select(&[b' ', b' ', b'a', 0, 0x20 ^ 0x80, 0xA0, 0xD8, b'!', 0xFF][..]),
+                0..150,
+            ),
+            at in 0usize..170,
+        ) {
+            let byte = |i: usize| b.get(i).copied().unwrap_or(0);
+            let want = (0..8).fold(0u64, |w, k| w | u64::from(byte(at + k)) << (8 * k));
+            proptest::prop_assert_eq!(load8(&b, at), want);
+            let spaces = (0..64).fold(0u64, |m, j| m | u64::from(byte(at + j) == b' ') << j);
+            proptest::prop_assert_eq!(space_bits(&b, at), spaces);
         }
     }
 

@@ -324,58 +324,84 @@ fn is_latin(c: char) -> bool {
     }
 }
 
+/// A set of languages (bit `i` = `LATIN[i]`) as one count per byte, `LATIN[i]`'s in byte
+/// `i`, so adding it to a packed tally counts a hit for each at once.
+fn spread(mask: u8) -> u64 {
+    let mut x = u64::from(mask);
+    x = (x | x << 28) & 0x0000_000F_0000_000F;
+    x = (x | x << 14) & 0x0003_0003_0003_0003;
+    (x | x << 7) & 0x0101_0101_0101_0101
+}
+
+// Packed tallies hold a count per byte: the words looked at must fit in one.
+const _: () = assert!(SAMPLE_CHARS / 5 < 256);
+
+fn is_latin_at(text: &str, i: usize) -> (bool, usize) {
+    text.get(i..)
+        .and_then(|t| t.chars().next())
+        .map_or((false, 1), |c| (is_latin(c), c.len_utf8()))
+}
+
 fn latin_language(text: &str) -> &'static str {
     let table = WordTable::get();
     let bytes = text.as_bytes();
-    let mut hits = [0usize; LATIN.len()];
+    let n = bytes.len();
+    // Hits per language, one byte each (see `spread`).
+    let mut packed_hits = 0u64;
     let mut words = 0usize;
     let mut lower = String::new();
-    // The current word: where it starts, and while it is ASCII, its lower-case bytes packed.
-    let mut start = None;
-    let mut ascii = true;
-    let mut key = 0u64;
     let mut i = 0;
-    // Words are the runs of Latin letters; the end of the text ends the last one.
-    while words < SAMPLE_CHARS / 5 {
-        let (latin, width) = match bytes.get(i) {
-            None => (false, 0),
-            Some(&b) if b < 0x80 => (b.is_ascii_alphabetic(), 1),
-            Some(_) => text
-                .get(i..)
-                .and_then(|t| t.chars().next())
-                .map_or((false, 1), |c| (is_latin(c), c.len_utf8())),
-        };
-        if latin {
-            let s = *start.get_or_insert(i);
-            if width == 1 {
-                if i - s < 8 {
-                    key |= u64::from(bytes[i].to_ascii_lowercase()) << (8 * (i - s));
-                }
-            } else {
-                ascii = false;
+    // Words are the runs of Latin letters.
+    while words < SAMPLE_CHARS / 5 && i < n {
+        let b = bytes[i];
+        if b < 0x80 {
+            if !b.is_ascii_alphabetic() {
+                i += 1;
+                continue;
             }
-        } else if let Some(s) = start.take() {
-            words += 1;
-            // Every listed word is short.
-            if i - s <= 5 {
-                let mask = if ascii {
-                    table.languages(key)
-                } else {
-                    lower.clear();
-                    lower.extend(text[s..i].chars().flat_map(char::to_lowercase));
-                    packed(lower.as_bytes()).map_or(0, |k| table.languages(k))
-                };
-                for (l, h) in hits.iter_mut().enumerate() {
-                    *h += usize::from(mask >> l & 1);
-                }
+        } else {
+            let (latin, width) = is_latin_at(text, i);
+            if !latin {
+                i += width;
+                continue;
             }
-            ascii = true;
-            key = 0;
         }
-        if width == 0 {
+        let s = i;
+        let mut ascii = true;
+        loop {
+            while i < n && bytes[i].is_ascii_alphabetic() {
+                i += 1;
+            }
+            if i < n && bytes[i] >= 0x80 {
+                let (latin, width) = is_latin_at(text, i);
+                if latin {
+                    ascii = false;
+                    i += width;
+                    continue;
+                }
+            }
             break;
         }
-        i += width;
+        words += 1;
+        // Every listed word is short.
+        if i - s <= 5 {
+            let mask = if ascii {
+                let key = bytes[s..i]
+                    .iter()
+                    .rev()
+                    .fold(0u64, |k, &c| k << 8 | u64::from(c.to_ascii_lowercase()));
+                table.languages(key)
+            } else {
+                lower.clear();
+                lower.extend(text[s..i].chars().flat_map(char::to_lowercase));
+                packed(lower.as_bytes()).map_or(0, |k| table.languages(k))
+            };
+            packed_hits += spread(mask);
+        }
+    }
+    let mut hits = [0usize; LATIN.len()];
+    for (l, h) in hits.iter_mut().enumerate() {
+        *h = (packed_hits >> (8 * l) & 0xFF) as usize;
     }
     best_latin(&hits, words)
 }
@@ -462,6 +488,25 @@ mod tests {
         ) {
             let text = words.join(" ");
             proptest::prop_assert_eq!(guess(&text), reference(&text), "{}", text);
+        }
+    }
+
+    #[test]
+    fn only_the_first_words_are_looked_at() {
+        let head = "xyzzy ".repeat(SAMPLE_CHARS / 5);
+        assert_eq!(
+            guess(&format!("{head}{}", "the and of ".repeat(20))),
+            "Latn"
+        );
+        let head = "xyzzy ".repeat(SAMPLE_CHARS / 5 - 20);
+        assert_eq!(guess(&format!("{head}{}", "the and of ".repeat(20))), "en");
+    }
+
+    #[test]
+    fn spread_puts_each_language_bit_in_its_byte() {
+        for mask in 0..=255u8 {
+            let want = (0..8).fold(0u64, |x, l| x | u64::from(mask >> l & 1) << (8 * l));
+            assert_eq!(spread(mask), want, "{mask:#b}");
         }
     }
 

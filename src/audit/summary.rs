@@ -888,6 +888,7 @@ mod tests {
                         proptest::string::string_regex("[a-c ]{0,8}").unwrap(),
                         proptest::string::string_regex("[xé\u{3000}\u{85}\t\r ]{150,170}").unwrap(),
                         proptest::string::string_regex("(w[0-9]{1,3} ?){1,4}").unwrap(),
+                        proptest::string::string_regex("[a-z\u{a0}\u{2003}]{100,200}( é?[a-z]{1,80}){0,3}").unwrap(),
                     ],
                     0..12,
                 ).prop_map(|ls| ls.join("\n")),

@@ -13,11 +13,58 @@
 //! more frequent than `learn` (write) and both are short.
 
 use std::collections::HashMap;
+use std::hash::{BuildHasher, Hasher};
 
 use parking_lot::RwLock;
 
 /// How many recent story ids each line remembers to count a story once.
 const RECENT: usize = 6;
+
+/// Builds [`KeyHasher`]s with a seed drawn once per table.
+#[derive(Debug, Clone, Copy)]
+struct KeyHashing {
+    seed: u64,
+}
+
+impl Default for KeyHashing {
+    fn default() -> Self {
+        // A random seed (std's per-process keys), so nobody can choose line keys that all
+        // land in one probe sequence; the tables' contents do not depend on it.
+        let mut h = std::hash::RandomState::new().build_hasher();
+        h.write_u64(0x6c69_6e65_6b65_7973);
+        KeyHashing { seed: h.finish() }
+    }
+}
+
+impl BuildHasher for KeyHashing {
+    type Hasher = KeyHasher;
+    fn build_hasher(&self) -> KeyHasher {
+        KeyHasher(self.seed)
+    }
+}
+
+/// Hasher of line keys, which are xxh3 hashes already: one folded multiply of the key with
+/// the table's seed instead of SipHash over its bytes.
+#[derive(Debug, Clone, Copy)]
+struct KeyHasher(u64);
+
+impl Hasher for KeyHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        // Not used by u64 keys; kept correct for any other.
+        for &b in bytes {
+            self.write_u64(u64::from(b));
+        }
+    }
+
+    fn write_u64(&mut self, n: u64) {
+        let m = u128::from(n ^ self.0) * u128::from(0x9E37_79B9_7F4A_7C15u64);
+        self.0 = (m as u64) ^ ((m >> 64) as u64);
+    }
+}
 
 /// Settings of learned chrome.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -40,17 +87,50 @@ impl Default for FrequencyConfig {
     }
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+/// One tracked line, inline (no allocation per line).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 struct LineStat {
     /// Distinct stories that contained the line (halved on decay).
     stories: u32,
-    /// Hashes of the most recent stories that counted it.
-    recent: Vec<u64>,
+    /// How many of `recent` are used.
+    len: u8,
+    /// Hashes of the most recent stories that counted it, oldest first.
+    recent: [u64; RECENT],
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+impl LineStat {
+    fn recent(&self) -> &[u64] {
+        &self.recent[..usize::from(self.len)]
+    }
+
+    /// Remember `story`, forgetting the oldest when full.
+    fn push(&mut self, story: u64) {
+        let len = usize::from(self.len);
+        if len >= RECENT {
+            self.recent.copy_within(1.., 0);
+            self.recent[RECENT - 1] = story;
+        } else {
+            self.recent[len] = story;
+            self.len += 1;
+        }
+    }
+
+    /// From a snapshot: its latest `RECENT` stories.
+    fn from_state(stories: u32, recent: &[u64]) -> Self {
+        let mut stat = LineStat {
+            stories,
+            ..LineStat::default()
+        };
+        for &r in &recent[recent.len().saturating_sub(RECENT)..] {
+            stat.push(r);
+        }
+        stat
+    }
+}
+
+#[derive(Debug, Clone, Default)]
 struct Scope {
-    lines: HashMap<u64, LineStat>,
+    lines: HashMap<u64, LineStat, KeyHashing>,
     /// Stories learned in this scope.
     stories: u64,
 }
@@ -156,33 +236,34 @@ impl LineFrequency {
         let story_hash = xxhash_rust::xxh3::xxh3_64(story.as_bytes());
         let mut scopes = self.scopes.write();
         let name = scope_name(source);
-        if !scopes.contains_key(name) && scopes.len() >= self.config.max_scopes {
-            if let Some(victim) = scopes
-                .iter()
-                .min_by_key(|(_, s)| s.stories)
-                .map(|(n, _)| n.clone())
-            {
-                scopes.remove(&victim);
+        if !scopes.contains_key(name) {
+            if scopes.len() >= self.config.max_scopes {
+                // The source with the fewest stories goes; among equals the smallest name,
+                // so which one does not depend on the map's order.
+                if let Some(victim) = scopes
+                    .iter()
+                    .min_by(|a, b| a.1.stories.cmp(&b.1.stories).then_with(|| a.0.cmp(b.0)))
+                    .map(|(n, _)| n.clone())
+                {
+                    scopes.remove(&victim);
+                }
             }
+            scopes.insert(name.to_string(), Scope::default());
         }
-        let scope = scopes.entry(name.to_string()).or_default();
+        let Some(scope) = scopes.get_mut(name) else {
+            return;
+        };
         let mut new_story = false;
-        let mut seen_in_doc: Vec<u64> = Vec::with_capacity(keys.len());
         for &k in keys {
-            if seen_in_doc.contains(&k) {
-                continue;
-            }
-            seen_in_doc.push(k);
+            // A line repeated in the document finds the story already in its `recent` (put
+            // there by its first occurrence), so it counts once without a per-document set.
             let stat = scope.lines.entry(k).or_default();
-            if stat.recent.contains(&story_hash) {
+            if stat.recent().contains(&story_hash) {
                 continue;
             }
             new_story = true;
             stat.stories = stat.stories.saturating_add(1);
-            if stat.recent.len() >= RECENT {
-                stat.recent.remove(0);
-            }
-            stat.recent.push(story_hash);
+            stat.push(story_hash);
         }
         if new_story {
             scope.stories += 1;
@@ -214,7 +295,7 @@ impl LineFrequency {
                     .map(|(k, v)| LineState {
                         key: *k,
                         stories: v.stories,
-                        recent: v.recent.clone(),
+                        recent: v.recent().to_vec(),
                     })
                     .collect();
                 lines.sort_unstable_by_key(|l| l.key);
@@ -248,15 +329,7 @@ impl LineFrequency {
                 lines: sc
                     .lines
                     .into_iter()
-                    .map(|l| {
-                        (
-                            l.key,
-                            LineStat {
-                                stories: l.stories,
-                                recent: l.recent,
-                            },
-                        )
-                    })
+                    .map(|l| (l.key, LineStat::from_state(l.stories, &l.recent)))
                     .collect(),
             };
             scopes.insert(sc.source, scope);
@@ -336,6 +409,144 @@ mod tests {
         let mut bad = state;
         bad.version = 99;
         assert!(LineFrequency::import(bad).is_err());
+    }
+
+    /// The counting as first written: std maps, a `Vec` of recent stories per line and a
+    /// per-document set of lines already counted.
+    #[derive(Default)]
+    struct Reference {
+        /// Per source: stories, and per line its stories and recent story hashes.
+        scopes: HashMap<String, (u64, RefLines)>,
+    }
+
+    type RefLines = HashMap<u64, (u32, Vec<u64>)>;
+
+    impl Reference {
+        fn learn(
+            &mut self,
+            cfg: &FrequencyConfig,
+            source: Option<&str>,
+            keys: &[u64],
+            story: &str,
+        ) {
+            if keys.is_empty() {
+                return;
+            }
+            let story_hash = xxhash_rust::xxh3::xxh3_64(story.as_bytes());
+            let name = scope_name(source);
+            if !self.scopes.contains_key(name) && self.scopes.len() >= cfg.max_scopes {
+                let victim = self
+                    .scopes
+                    .iter()
+                    .min_by_key(|(n, s)| (s.0, (*n).clone()))
+                    .map(|(n, _)| n.clone())
+                    .unwrap();
+                self.scopes.remove(&victim);
+            }
+            let (stories, lines) = self.scopes.entry(name.to_string()).or_default();
+            let mut new_story = false;
+            let mut seen_in_doc = Vec::new();
+            for &k in keys {
+                if seen_in_doc.contains(&k) {
+                    continue;
+                }
+                seen_in_doc.push(k);
+                let (n, recent) = lines.entry(k).or_default();
+                if recent.contains(&story_hash) {
+                    continue;
+                }
+                new_story = true;
+                *n = n.saturating_add(1);
+                if recent.len() >= RECENT {
+                    recent.remove(0);
+                }
+                recent.push(story_hash);
+            }
+            if new_story {
+                *stories += 1;
+            }
+            if lines.len() > cfg.max_lines_per_scope {
+                lines.retain(|_, s| s.0 > 1);
+                while lines.len() > cfg.max_lines_per_scope * 3 / 4 {
+                    for s in lines.values_mut() {
+                        s.0 /= 2;
+                    }
+                    lines.retain(|_, s| s.0 > 0);
+                }
+            }
+        }
+
+        fn export(&self, cfg: FrequencyConfig) -> FrequencyState {
+            let mut scopes: Vec<ScopeState> = self
+                .scopes
+                .iter()
+                .map(|(name, (stories, lines))| {
+                    let mut lines: Vec<LineState> = lines
+                        .iter()
+                        .map(|(k, (n, recent))| LineState {
+                            key: *k,
+                            stories: *n,
+                            recent: recent.clone(),
+                        })
+                        .collect();
+                    lines.sort_unstable_by_key(|l| l.key);
+                    ScopeState {
+                        source: name.clone(),
+                        stories: *stories,
+                        lines,
+                    }
+                })
+                .collect();
+            scopes.sort_by(|a, b| a.source.cmp(&b.source));
+            FrequencyState {
+                version: STATE_VERSION,
+                config: cfg,
+                scopes,
+            }
+        }
+    }
+
+    proptest::proptest! {
+        /// Whatever is learned (repeated lines, copies of a story, more than `RECENT` stories
+        /// per line, full scopes and too many sources), the table holds exactly what the
+        /// first, plain implementation held, and answers lookups the same.
+        #[test]
+        fn counts_as_the_plain_reference_does(
+            docs in proptest::collection::vec(
+                (0u8..4, proptest::collection::vec(0u64..24, 0..12), 0u8..10),
+                0..120,
+            ),
+            max_lines in 4usize..40,
+            max_scopes in 1usize..4,
+        ) {
+            let cfg = FrequencyConfig {
+                min_stories: 2,
+                max_lines_per_scope: max_lines,
+                max_scopes,
+            };
+            let f = LineFrequency::new(cfg);
+            let mut r = Reference::default();
+            let all: Vec<u64> = (0..24).collect();
+            for (src, keys, story) in &docs {
+                let source = (*src > 0).then(|| format!("s{src}"));
+                let story = format!("story-{story}");
+                f.learn(source.as_deref(), keys, &story);
+                r.learn(&cfg, source.as_deref(), keys, &story);
+                let want: Vec<Option<u32>> = r
+                    .scopes
+                    .get(scope_name(source.as_deref()))
+                    .map(|(_, lines)| {
+                        all.iter()
+                            .map(|k| lines.get(k).map(|s| s.0).filter(|&n| n >= cfg.min_stories))
+                            .collect()
+                    })
+                    .unwrap_or_else(|| vec![None; all.len()]);
+                proptest::prop_assert_eq!(f.lookup(source.as_deref(), &all), want);
+            }
+            proptest::prop_assert_eq!(f.export(), r.export(cfg));
+            let back = LineFrequency::import(f.export()).unwrap();
+            proptest::prop_assert_eq!(back.export(), r.export(cfg));
+        }
     }
 
     #[test]

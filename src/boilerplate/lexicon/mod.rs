@@ -589,7 +589,9 @@ impl Lexicon {
 struct GramFilter {
     /// Two bits per gram (two fields of one hash), 2^16 bits.
     bits: Box<[u64; GRAM_WORDS]>,
-    short: Vec<memchr::memmem::Finder<'static>>,
+    /// The phrases too short for grams, each behind a byte it holds that is rare in text (ASCII
+    /// punctuation, looked for by one `memchr`, cheaper than the searcher's setup), if any.
+    short: Vec<(Option<u8>, memchr::memmem::Finder<'static>)>,
 }
 
 /// Size of [`GramFilter::bits`] in words.
@@ -615,7 +617,9 @@ impl GramFilter {
             // Gram width, grams per phrase (the probing stride), tag.
             let (width, count, tag) = match b.len() {
                 0..=6 => {
-                    f.short.push(memchr::memmem::Finder::new(b).into_owned());
+                    let gate = b.iter().copied().find(u8::is_ascii_punctuation);
+                    f.short
+                        .push((gate, memchr::memmem::Finder::new(b).into_owned()));
                     continue;
                 }
                 7..=10 => (4, 4, GRAM4_TAG),
@@ -660,7 +664,9 @@ impl GramFilter {
             }
             q += 4;
         }
-        self.short.iter().any(|f| f.find(hay).is_some())
+        self.short.iter().any(|(gate, f)| {
+            gate.is_none_or(|g| memchr::memchr(g, hay).is_some()) && f.find(hay).is_some()
+        })
     }
 }
 
@@ -1629,6 +1635,29 @@ pub(crate) mod tests {
                 if ac.find(&folded).is_some() {
                     proptest::prop_assert!(lex.contains_filter.may_contain(folded.as_bytes()), "{:?}", folded);
                 }
+            }
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn the_gram_filter_never_rules_out_a_short_phrase(
+            before in tricky_text(),
+            after in tricky_text(),
+            pick in 0usize..1000,
+        ) {
+            let lex = lexicon();
+            let short: Vec<&str> = lex
+                .contains
+                .iter()
+                .map(|h| h.phrase)
+                .filter(|p| p.len() <= 6)
+                .collect();
+            proptest::prop_assume!(!short.is_empty());
+            let phrase = short[pick % short.len()];
+            let folded = fold(&format!("{before}{phrase}{after}"));
+            if folded.contains(phrase) {
+                proptest::prop_assert!(lex.contains_filter.may_contain(folded.as_bytes()), "{:?}", folded);
             }
         }
     }

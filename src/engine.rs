@@ -538,7 +538,7 @@ impl Engine {
         if let Some(slot) = state.index.slot_of(&doc.id).filter(|_| !opts.dry_run) {
             // The same document sent again (a retry after a lost answer or a restart) gets the
             // verdict it got the first time; another document under a taken id is refused.
-            if state.index.exact_of(slot) != Some(features.exact) {
+            if !state.index.same_document(slot, features) {
                 return Err(Error::AlreadyExists {
                     namespace: namespace.to_string(),
                     id: doc.id,

@@ -368,6 +368,50 @@ mod engine_level {
         let other = engine.check("feed", doc("b", &article("bridge"), NOW), &opts);
         assert!(matches!(other, Err(neardup::Error::AlreadyExists { .. })));
     }
+
+    #[test]
+    fn a_resent_document_whose_lines_became_chrome_meanwhile_gets_its_first_verdict() {
+        // A retry after a restart strips the document with what was learned since, its own
+        // record included: a line it shares with other stories may have become the source's
+        // chrome in between, so its clean text differs. It is still the same document.
+        let dir = tempfile::tempdir().unwrap();
+        let opts = CheckOptions::default();
+        let chrome = "Reprinted with permission by the Northern Outlet";
+        let with_chrome = |topic: &str| format!("{chrome}\n{}", article(topic));
+        let first = {
+            let engine = open(dir.path());
+            let mut first = None;
+            for (i, topic) in ["water", "railway", "harbour"].into_iter().enumerate() {
+                let outcome = engine
+                    .check(
+                        "feed",
+                        doc(&format!("d{i}"), &with_chrome(topic), NOW),
+                        &opts,
+                    )
+                    .unwrap();
+                first.get_or_insert(outcome);
+            }
+            first.unwrap()
+        };
+        let engine = open(dir.path());
+        let learned = engine
+            .check("feed", doc("d3", &with_chrome("school"), NOW), &opts)
+            .unwrap();
+        assert!(
+            !learned.cleaned.text.contains(chrome),
+            "the shared line should be chrome by now"
+        );
+        assert!(first.cleaned.text.contains(chrome));
+        let again = engine
+            .check("feed", doc("d0", &with_chrome("water"), NOW), &opts)
+            .unwrap();
+        assert!(!again.inserted);
+        assert_eq!(again.cluster_id, first.cluster_id);
+        assert_eq!(again.duplicate_of, first.duplicate_of);
+        // Another document under the id is still refused.
+        let other = engine.check("feed", doc("d0", &article("bridge"), NOW), &opts);
+        assert!(matches!(other, Err(neardup::Error::AlreadyExists { .. })));
+    }
 }
 
 mod format_v1_fixture {

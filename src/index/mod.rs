@@ -26,6 +26,10 @@ use crate::pipeline::minhash::{band_keys, signature};
 use crate::pipeline::Features;
 use crate::store::record::DocRecord;
 
+/// Share of the smaller sketch a resent document must find in the stored one to count as
+/// the same document stripped differently ([`NamespaceIndex::same_document`]).
+const SAME_DOCUMENT_CONTAINMENT: f32 = 0.9;
+
 /// How a candidate was found.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -415,6 +419,24 @@ impl NamespaceIndex {
     /// Exact-duplicate key of a slot.
     pub fn exact_of(&self, slot: u32) -> Option<u64> {
         self.docs.exact(slot)
+    }
+
+    /// Whether `f` may be the features of the document held in `slot` sent again: the same
+    /// clean text, or one that only lost or regained lines — what the stripper learned in
+    /// between (a line that became a source's chrome, or faded) can change the clean text of
+    /// the same input — so that one of the two sketches lies within the other. A different
+    /// document under a taken id fails this.
+    pub fn same_document(&self, slot: u32, f: &Features) -> bool {
+        if self.docs.exact(slot) == Some(f.exact) {
+            return true;
+        }
+        let (mut sketch, mut numbers) = (Vec::new(), Vec::new());
+        self.docs.features_into(slot, &mut sketch, &mut numbers);
+        if sketch.is_empty() || f.sketch.is_empty() {
+            return false;
+        }
+        let o = verify::overlap(&f.sketch, &sketch, self.cfg.sketch_cap, |_| false);
+        o.containment() >= SAME_DOCUMENT_CONTAINMENT
     }
 
     /// Next slot to be assigned: the number of documents ever inserted, tombstones included.

@@ -595,6 +595,117 @@ fn char_at(s: &str, i: usize) -> (bool, usize) {
         .map_or((false, width), |c| (c.is_whitespace(), width))
 }
 
+/// Whether a line already is as [`RemovedLines`] keeps it: words separated by single ASCII
+/// spaces, no other whitespace, at most [`LINE_CHARS`] characters (the common case, copied
+/// as is).
+fn already_collapsed(line: &str) -> bool {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    /// High bit set in exactly the bytes of `x` that are zero.
+    fn zero_bytes(x: u64) -> u64 {
+        !(((x & !HIGH) + !HIGH) | x | !HIGH)
+    }
+    let b = line.as_bytes();
+    let (Some(&first), Some(&last)) = (b.first(), b.last()) else {
+        return false;
+    };
+    if first == b' ' || last == b' ' {
+        return false;
+    }
+    let mut chars = 0usize;
+    let mut prev_space = false;
+    let chunks = b.chunks_exact(8);
+    let tail = chunks.remainder();
+    // Eight bytes at a time: no control byte (ASCII whitespace but the space is one), no
+    // two spaces in a row, lead bytes of possible non-ASCII whitespace checked one by one.
+    for (n, chunk) in chunks.enumerate() {
+        let mut word = [0u8; 8];
+        word.copy_from_slice(chunk);
+        let x = u64::from_le_bytes(word);
+        if zero_bytes(x & (0xE0 * ONES)) != 0 {
+            return false;
+        }
+        let spaces = zero_bytes(x ^ (0x20 * ONES));
+        if spaces & (spaces >> 8) != 0 || (prev_space && spaces & 0x80 != 0) {
+            return false;
+        }
+        prev_space = spaces >> 63 != 0;
+        let mut leads =
+            zero_bytes(x ^ (0xC2 * ONES)) | zero_bytes((x & (0xFC * ONES)) ^ (0xE0 * ONES));
+        while leads != 0 {
+            let k = leads.trailing_zeros() as usize / 8;
+            if char_at(line, n * 8 + k).0 {
+                return false;
+            }
+            leads &= leads - 1;
+        }
+        chars += 8 - (x & !(x << 1) & HIGH).count_ones() as usize;
+    }
+    let base = b.len() - tail.len();
+    for (i, &c) in tail.iter().enumerate() {
+        if c < 0x80 {
+            let space = c == b' ';
+            if (space && prev_space) || (b'\t'..=b'\r').contains(&c) {
+                return false;
+            }
+            prev_space = space;
+        } else {
+            prev_space = false;
+            if matches!(c, 0xC2 | 0xE1 | 0xE2 | 0xE3) && char_at(line, base + i).0 {
+                return false;
+            }
+        }
+        chars += usize::from(c & 0xC0 != 0x80);
+    }
+    chars <= LINE_CHARS
+}
+
+/// Push `line` with its whitespace collapsed and cut at [`LINE_CHARS`] characters onto `text`.
+fn push_collapsed(text: &mut String, line: &str) {
+    let start = text.len();
+    let n = line.len();
+    let mut chars = 0usize;
+    let mut i = 0;
+    while i < n {
+        // Skip whitespace, then take the word up to the next whitespace.
+        while i < n {
+            let (ws, w) = char_at(line, i);
+            if !ws {
+                break;
+            }
+            i += w;
+        }
+        if i >= n {
+            break;
+        }
+        let from = i;
+        let mut word_chars = 0usize;
+        while i < n {
+            let (ws, w) = char_at(line, i);
+            if ws {
+                break;
+            }
+            i += w;
+            word_chars += 1;
+        }
+        if text.len() > start {
+            if chars >= LINE_CHARS {
+                break;
+            }
+            text.push(' ');
+            chars += 1;
+        }
+        let word = line.get(from..i).unwrap_or("");
+        if chars + word_chars <= LINE_CHARS {
+            text.push_str(word);
+            chars += word_chars;
+        } else {
+            text.extend(word.chars().take(LINE_CHARS - chars));
+            break;
+        }
+    }
+}
+
 /// Lines kept before the distinctness check switches from a scan to a set.
 const SCAN_LINES: usize = 16;
 
@@ -605,46 +716,10 @@ impl RemovedLines {
         // `lines()` also drops a `\r` before the `\n`: whitespace, collapsed here anyway.
         for line in span.split('\n') {
             let start = self.text.len();
-            let n = line.len();
-            let mut chars = 0usize;
-            let mut i = 0;
-            while i < n {
-                // Skip whitespace, then take the word up to the next whitespace.
-                while i < n {
-                    let (ws, w) = char_at(line, i);
-                    if !ws {
-                        break;
-                    }
-                    i += w;
-                }
-                if i >= n {
-                    break;
-                }
-                let from = i;
-                let mut word_chars = 0usize;
-                while i < n {
-                    let (ws, w) = char_at(line, i);
-                    if ws {
-                        break;
-                    }
-                    i += w;
-                    word_chars += 1;
-                }
-                if self.text.len() > start {
-                    if chars >= LINE_CHARS {
-                        break;
-                    }
-                    self.text.push(' ');
-                    chars += 1;
-                }
-                let word = line.get(from..i).unwrap_or("");
-                if chars + word_chars <= LINE_CHARS {
-                    self.text.push_str(word);
-                    chars += word_chars;
-                } else {
-                    self.text.extend(word.chars().take(LINE_CHARS - chars));
-                    break;
-                }
+            if already_collapsed(line) {
+                self.text.push_str(line);
+            } else {
+                push_collapsed(&mut self.text, line);
             }
             let end = self.text.len();
             if end == start {
@@ -851,6 +926,9 @@ mod tests {
         assert_eq!(out.iter().last().unwrap().1, "Read also:");
         out.add_span("Home | Sport");
         assert_eq!(out.len(), 3, "a line already counted is not added again");
+        // Two spaces across the eight-byte blocks the fast check reads.
+        out.add_span("abcdefg  hijklmnop");
+        assert_eq!(out.iter().last().unwrap().1, "abcdefg hijklmnop");
         for (k, l) in out.iter() {
             assert_eq!(k, xxhash_rust::xxh3::xxh3_64(l.as_bytes()));
         }
@@ -879,7 +957,8 @@ mod tests {
 
     proptest::proptest! {
         /// Lines equal the plain definition, whatever the spacing, the characters and the
-        /// repeats (up to and past the switch from scan to set).
+        /// repeats (up to and past the switch from scan to set), also for lines copied as is
+        /// (single spaces, just under and over the length cut).
         #[test]
         fn removed_lines_match_the_definition(
             spans in proptest::collection::vec(
@@ -889,6 +968,9 @@ mod tests {
                         proptest::string::string_regex("[xé\u{3000}\u{85}\t\r ]{150,170}").unwrap(),
                         proptest::string::string_regex("(w[0-9]{1,3} ?){1,4}").unwrap(),
                         proptest::string::string_regex("[a-z\u{a0}\u{2003}]{100,200}( é?[a-z]{1,80}){0,3}").unwrap(),
+                        proptest::string::string_regex("([a-zé’]{1,24}[ \t\u{a0}]){4,9}[a-z—]{1,24}").unwrap(),
+                        proptest::string::string_regex("[a-zé’—]{156,164}").unwrap(),
+                        proptest::string::string_regex("([a-z]{1,6} {1,2}){2,8}[a-z\u{2003}]{1,5}").unwrap(),
                     ],
                     0..12,
                 ).prop_map(|ls| ls.join("\n")),

@@ -646,8 +646,9 @@ impl Engine {
         doc: Document,
         opts: &CheckOptions,
     ) -> Result<CheckOutcome> {
-        let p = self.prepare(namespace, doc, opts)?;
-        self.commit(namespace, p, opts)
+        let (outcome, pending) = self.check_deferred(namespace, doc, opts)?;
+        pending.wait()?;
+        Ok(outcome)
     }
 
     /// [`check`](Self::check) that hands back the document's store write instead of waiting

@@ -43,8 +43,7 @@ pub async fn run(
 }
 
 /// [`run`] with an already bound metrics listener (tests bind `127.0.0.1:0`); `None` serves no
-/// metrics. `config.metrics_listen` is ignored. The engine is in memory, so its calls on small
-/// documents run on the runtime threads ([`EngineCalls::Inline`]).
+/// metrics. `config.metrics_listen` is ignored. The engine is in memory; [`serve`] over it.
 pub async fn run_with_metrics(
     listener: TcpListener,
     metrics_listener: Option<TcpListener>,
@@ -52,15 +51,7 @@ pub async fn run_with_metrics(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<()> {
     let engine = Engine::new(config.engine.clone());
-    serve_with(
-        engine,
-        EngineCalls::Inline,
-        listener,
-        metrics_listener,
-        config,
-        shutdown,
-    )
-    .await
+    serve(engine, listener, metrics_listener, config, shutdown).await
 }
 
 /// [`run_with_metrics`] over a given engine (e.g. one opened on a durable store, or one a test

@@ -413,15 +413,16 @@ impl Engine {
         let ns = self.namespace(namespace);
         // Read before looking up what was learned (see `Namespace::learn`).
         let epoch = ns.epoch_of(doc.source.as_deref());
-        let analysis = ns.stripper.analyze(&doc.content, opts.format)?;
+        // The analysis takes the body (a text body without a copy); the document keeps an
+        // empty one.
+        let content_len = doc.content_len();
+        let content = std::mem::replace(&mut doc.content, Content::Text(String::new()));
+        let analysis = ns.stripper.analyze_owned(content, opts.format)?;
         let learned = ns.stripper.learned(doc.source.as_deref(), &analysis);
         let cleaned = ns
             .stripper
             .decide(&analysis, &learned, doc.source.as_deref());
         let features = self.features_of(&cleaned);
-        // The analysis holds everything later steps need; free the body on this thread.
-        let content_len = doc.content_len();
-        doc.content = Content::Text(String::new());
         Ok(Prepared {
             head: Head {
                 doc,

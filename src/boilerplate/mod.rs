@@ -26,6 +26,7 @@ pub mod scan;
 
 use crate::document::Content;
 use crate::Result;
+use std::sync::Arc;
 
 pub use frequency::{FrequencyConfig, FrequencyState, LineFrequency};
 
@@ -70,9 +71,10 @@ pub struct Cleaned {
     pub line_keys: Vec<u64>,
     /// The text the removed spans' offsets index into: the input text, or in HTML mode the
     /// decoded page's block text (one block per line, tags gone). Not part of the output; empty
-    /// when the result came from a remote server.
+    /// when the result came from a remote server. Shared with the [`Analysis`] it was decided
+    /// from, so a decision copies no text.
     #[serde(skip)]
-    pub span_base: String,
+    pub span_base: Arc<String>,
 }
 
 impl Cleaned {
@@ -93,7 +95,7 @@ pub struct Stripper {
 /// was learned. See [`Stripper::analyze`].
 #[derive(Debug, Clone)]
 pub struct Analysis {
-    base: String,
+    base: Arc<String>,
     blocks: Vec<blocks::Block>,
     feats: Vec<rules::Features>,
     line_keys: Vec<u64>,
@@ -146,35 +148,22 @@ impl Stripper {
     /// learned (blocks and their features): the costly part, done once per document even when
     /// the decision is taken again later (see [`decide`](Self::decide)).
     pub fn analyze(&self, content: &Content, format: InputFormat) -> Result<Analysis> {
-        let len = match content {
-            Content::Text(t) => t.len(),
-            Content::Html(h) => h.len(),
+        check_size(content)?;
+        Ok(analysis_of(prepare(content, format)))
+    }
+
+    /// [`analyze`](Self::analyze) taking the body: a plain-text body becomes the analysis's
+    /// base text as it is, without a copy.
+    pub fn analyze_owned(&self, content: Content, format: InputFormat) -> Result<Analysis> {
+        check_size(&content)?;
+        let prepared = match content {
+            Content::Text(text) if !is_html(&text, format) => Prepared {
+                blocks: blocks::text_blocks(&text),
+                base: text,
+            },
+            other => prepare(&other, format),
         };
-        if len > MAX_INPUT {
-            return Err(crate::Error::TooLarge {
-                field: "document.content",
-                limit: MAX_INPUT,
-                actual: len,
-            });
-        }
-        let prepared = prepare(content, format);
-        let feats: Vec<rules::Features> = prepared
-            .blocks
-            .iter()
-            .map(|b| rules::features(b.text(&prepared.base)))
-            .collect();
-        let line_keys: Vec<u64> = prepared
-            .blocks
-            .iter()
-            .zip(&feats)
-            .map(|(b, f)| key_of(&f.folded, b.end - b.start))
-            .collect();
-        Ok(Analysis {
-            base: prepared.base,
-            blocks: prepared.blocks,
-            feats,
-            line_keys,
-        })
+        Ok(analysis_of(prepared))
     }
 
     /// What the stripper has learned about the analysed document's lines now: for each block,
@@ -238,7 +227,7 @@ impl Stripper {
             text,
             removed,
             line_keys: analysis.line_keys.clone(),
-            span_base: analysis.base.clone(),
+            span_base: Arc::clone(&analysis.base),
         }
     }
 
@@ -260,17 +249,58 @@ fn key_of(folded: &str, len: usize) -> u64 {
     xxhash_rust::xxh3::xxh3_64_with_seed(folded.as_bytes(), len as u64)
 }
 
+/// Refuse a body over [`MAX_INPUT`].
+fn check_size(content: &Content) -> Result<()> {
+    let len = match content {
+        Content::Text(t) => t.len(),
+        Content::Html(h) => h.len(),
+    };
+    if len > MAX_INPUT {
+        return Err(crate::Error::TooLarge {
+            field: "document.content",
+            limit: MAX_INPUT,
+            actual: len,
+        });
+    }
+    Ok(())
+}
+
+/// The features and line keys of prepared blocks.
+fn analysis_of(prepared: Prepared) -> Analysis {
+    let feats: Vec<rules::Features> = prepared
+        .blocks
+        .iter()
+        .map(|b| rules::features(b.text(&prepared.base)))
+        .collect();
+    let line_keys: Vec<u64> = prepared
+        .blocks
+        .iter()
+        .zip(&feats)
+        .map(|(b, f)| key_of(&f.folded, b.end - b.start))
+        .collect();
+    Analysis {
+        base: Arc::new(prepared.base),
+        blocks: prepared.blocks,
+        feats,
+        line_keys,
+    }
+}
+
+/// Whether a text body is read as HTML.
+fn is_html(text: &str, format: InputFormat) -> bool {
+    match format {
+        InputFormat::Html => true,
+        InputFormat::Text => false,
+        InputFormat::Auto => html::looks_like_html(text),
+    }
+}
+
 fn prepare(content: &Content, format: InputFormat) -> Prepared {
     let decoded = match content {
         Content::Text(t) => std::borrow::Cow::Borrowed(t.as_str()),
         Content::Html(b) => std::borrow::Cow::Owned(html::decode(b)),
     };
-    let as_html = match format {
-        InputFormat::Html => true,
-        InputFormat::Text => false,
-        InputFormat::Auto => html::looks_like_html(&decoded),
-    };
-    if as_html {
+    if is_html(&decoded, format) {
         let page = html::parse(&decoded);
         Prepared {
             base: page.text,
@@ -346,5 +376,34 @@ mod tests {
             .clean(&Content::Html(big), InputFormat::Auto, None)
             .unwrap_err();
         assert!(matches!(err, crate::Error::TooLarge { .. }));
+        let err = Stripper::new()
+            .analyze_owned(Content::Text("a".repeat(MAX_INPUT + 1)), InputFormat::Text)
+            .unwrap_err();
+        assert!(matches!(err, crate::Error::TooLarge { .. }));
+    }
+
+    #[test]
+    fn taking_the_body_decides_as_borrowing_it() {
+        let body = "The council met on Tuesday to discuss the closure of the old bridge, which has been in poor repair for years and is no longer safe for heavy traffic.";
+        let text = format!("Home\nBridge to close\n{body}\nShare this story\n");
+        let page = format!("<html><body><nav>Home | News</nav><p>{body}</p><footer>Share this story</footer></body></html>");
+        let stripper = Stripper::new();
+        for (content, format) in [
+            (Content::Text(text.clone()), InputFormat::Auto),
+            (Content::Text(text), InputFormat::Html),
+            (Content::Text(page.clone()), InputFormat::Auto),
+            (Content::Text(page.clone()), InputFormat::Text),
+            (Content::Html(page.into_bytes()), InputFormat::Auto),
+        ] {
+            let borrowed = stripper.analyze(&content, format).unwrap();
+            let owned = stripper.analyze_owned(content.clone(), format).unwrap();
+            let learned = vec![None; borrowed.line_keys.len()];
+            assert_eq!(owned.line_keys, borrowed.line_keys, "{format:?}");
+            assert_eq!(
+                stripper.decide(&owned, &learned, None),
+                stripper.decide(&borrowed, &learned, None),
+                "{format:?}"
+            );
+        }
     }
 }

@@ -617,7 +617,7 @@ pub fn outcome_from_proto(resp: proto::CheckResponse) -> std::result::Result<Che
             text: clean_text,
             removed: removed.into_iter().map(span_from_proto).collect(),
             line_keys: Vec::new(),
-            span_base: String::new(),
+            span_base: Default::default(),
         },
     })
 }
@@ -689,7 +689,7 @@ pub fn cleaned_from_proto(resp: proto::CleanResponse) -> Cleaned {
         text,
         removed: removed.into_iter().map(span_from_proto).collect(),
         line_keys: Vec::new(),
-        span_base: String::new(),
+        span_base: Default::default(),
     }
 }
 
@@ -923,7 +923,7 @@ mod tests {
                     reason: "why".into(),
                 }],
                 line_keys: vec![1],
-                span_base: "xyz".into(),
+                span_base: std::sync::Arc::new("xyz".into()),
             },
         };
         let resp = check_response(outcome.clone(), true);

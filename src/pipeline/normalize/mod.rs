@@ -143,6 +143,9 @@ trait OffsetSink {
     fn record(&mut self, origin: usize, n: usize);
     /// Record `n` output bytes that came one each from input offsets `start..start + n`.
     fn record_run(&mut self, start: usize, n: usize);
+    /// Record `2 * pairs` output bytes that came two each from the two-byte characters at
+    /// input offsets `start, start + 2, …`.
+    fn record_pairs(&mut self, start: usize, pairs: usize);
     /// Forget everything recorded.
     fn reset(&mut self);
 }
@@ -155,6 +158,8 @@ impl OffsetSink for NoOffsets {
     fn record(&mut self, _: usize, _: usize) {}
     #[inline(always)]
     fn record_run(&mut self, _: usize, _: usize) {}
+    #[inline(always)]
+    fn record_pairs(&mut self, _: usize, _: usize) {}
     #[inline(always)]
     fn reset(&mut self) {}
 }
@@ -169,6 +174,10 @@ impl OffsetSink for Vec<u32> {
     #[inline]
     fn record_run(&mut self, start: usize, n: usize) {
         self.extend((start..start + n).map(|o| o as u32));
+    }
+    #[inline]
+    fn record_pairs(&mut self, start: usize, pairs: usize) {
+        self.extend((0..2 * pairs).map(|k| (start + k / 2 * 2) as u32));
     }
     fn reset(&mut self) {
         self.clear();
@@ -291,6 +300,17 @@ impl<'a, O: OffsetSink, T: TokenSink> Writer<'a, O, T> {
         self.out
             .extend_from_slice(&[0xC0 | (cp >> 6) as u8, 0x80 | (cp & 0x3F) as u8]);
         self.offsets.record(origin, 2);
+    }
+
+    /// A run of two-byte characters that are their own fold, starting at input offset
+    /// `origin`, written as they are.
+    #[inline(always)]
+    fn push_two_byte_run(&mut self, run: &[u8], origin: usize) {
+        if self.pending != 0 {
+            self.separate(origin);
+        }
+        self.out.extend_from_slice(run);
+        self.offsets.record_pairs(origin, run.len() / 2);
     }
 
     /// [`push`](Self::push) for an ASCII character (one output byte).
@@ -426,6 +446,13 @@ fn run<O: OffsetSink, T: TokenSink>(
     // that is one character already in NFKC (quick check Yes) is its own normalization and
     // takes the table; only the others go through the NFKC iterator.
     w.restart();
+    run_segmented(t, text, &mut w);
+    w.finish();
+    true
+}
+
+/// The general path of [`run`]: segment by segment, for any text.
+fn run_segmented<O: OffsetSink, T: TokenSink>(t: &Table, text: &str, w: &mut Writer<'_, O, T>) {
     let mut seg_start = 0;
     let mut iter = text.char_indices().peekable();
     while let Some((_, c)) = iter.next() {
@@ -437,19 +464,17 @@ fn run<O: OffsetSink, T: TokenSink>(
             let end = iter.peek().map_or(text.len(), |&(j, _)| j);
             let single = end - seg_start == c.len_utf8();
             if single && c.is_ascii() {
-                fold_ascii(c as u8, seg_start, &mut w);
+                fold_ascii(c as u8, seg_start, w);
             } else if single && t.is_quick_yes(c) {
-                fold_fast(t, c, seg_start, &mut w);
+                fold_fast(t, c, seg_start, w);
             } else if let Some(seg) = text.get(seg_start..end) {
                 for d in seg.nfkc() {
-                    fold_char(d, seg_start, &mut w);
+                    fold_char(d, seg_start, w);
                 }
             }
             seg_start = end;
         }
     }
-    w.finish();
-    true
 }
 
 /// One pass over a text that is already NFKC, which is almost every text: the table decides
@@ -503,6 +528,15 @@ fn run_composed<O: OffsetSink, T: TokenSink>(
                             TWO_SPACE => w.space(),
                             TWO_NEWLINE => w.newline(),
                             o if o < 0x80 => w.push_ascii(o as u8, i),
+                            o if u32::from(o) == cp => {
+                                // A letter that is its own fold (most of an Arabic, Cyrillic
+                                // or Greek text): the run of such letters in one go.
+                                let end = identity_run_end(t, bytes, i + 2);
+                                w.push_two_byte_run(bytes.get(i..end).unwrap_or_default(), i);
+                                last_class = 0;
+                                i = end;
+                                continue;
+                            }
                             o => w.push_two_byte(o, i),
                         }
                         last_class = 0;
@@ -543,6 +577,23 @@ fn run_composed<O: OffsetSink, T: TokenSink>(
         i = next;
     }
     Some(risky)
+}
+
+/// Where the run of two-byte characters that are their own fold (in [`Table::two_byte`])
+/// starting at `i` ends.
+#[inline(always)]
+fn identity_run_end(t: &Table, bytes: &[u8], mut i: usize) -> usize {
+    while let Some(&[b0, b1]) = bytes.get(i..i + 2) {
+        if b0 & 0xE0 != 0xC0 {
+            break;
+        }
+        let cp = (usize::from(b0 & 0x1F) << 6) | usize::from(b1 & 0x3F);
+        if t.two_byte.get(cp).copied() != Some(cp as u16) {
+            break;
+        }
+        i += 2;
+    }
+    i
 }
 
 /// Fold a character that is a normalization segment by itself but not NFKC: the table holds
@@ -795,6 +846,31 @@ fn fold_lower<O: OffsetSink, T: TokenSink>(c: char, origin: usize, w: &mut Write
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Output and offset map of the general path alone.
+    fn segmented(text: &str) -> (Vec<u8>, Vec<u32>) {
+        let (mut out, mut offsets, mut tokens) = (Vec::new(), Vec::new(), NoTokens);
+        let mut w = Writer::new(&mut out, &mut offsets, &mut tokens);
+        run_segmented(table(), text, &mut w);
+        w.finish();
+        (out, offsets)
+    }
+
+    proptest::proptest! {
+        /// The one-pass path (two-byte table, runs of letters that are their own fold) writes
+        /// what the general path writes, offsets included, on NFKC text of the two-byte scripts.
+        #[test]
+        fn the_fast_paths_write_what_the_general_path_writes(
+            s in "[a-zA-Z0-9 .,\\n\u{00C0}-\u{00FF}\u{0391}-\u{03C9}\u{0400}-\u{045F}\u{0600}-\u{06FF}\u{05D0}-\u{05EA}]{0,80}"
+        ) {
+            let s: String = s.nfkc().collect();
+            let (mut out, mut offsets) = (Vec::new(), Vec::new());
+            run(&s, &mut out, &mut offsets, &mut NoTokens);
+            let (seg_out, seg_offsets) = segmented(&s);
+            proptest::prop_assert_eq!(&out, &seg_out);
+            proptest::prop_assert_eq!(&offsets, &seg_offsets);
+        }
+    }
 
     #[test]
     fn ascii_lane_test_agrees_with_the_byte_table() {

@@ -327,7 +327,16 @@ impl Lexicon {
         if len > 16 {
             return self.stop_mask_long(b.get(start..end).unwrap_or(&[]));
         }
-        let (lo, hi) = padded_words(b, start, len);
+        // Sixteen bytes readable from the word's start (all but the last words of a text):
+        // two plain loads, masked.
+        let (lo, hi) = match b.get(start..start + 16) {
+            Some(&[a0, a1, a2, a3, a4, a5, a6, a7, b0, b1, b2, b3, b4, b5, b6, b7]) => (
+                u64::from_le_bytes([a0, a1, a2, a3, a4, a5, a6, a7]) & BYTE_MASKS[len.min(8)],
+                u64::from_le_bytes([b0, b1, b2, b3, b4, b5, b6, b7])
+                    & BYTE_MASKS[len.saturating_sub(8).min(8)],
+            ),
+            _ => padded_words(b, start, len),
+        };
         self.stop_short.get(lo, hi, len)
     }
     /// Add the stop-word hits of the first `limit` (at most 255) words of a folded text — its
@@ -372,9 +381,14 @@ impl Lexicon {
     /// The stop-word mask of `folded[start..end]` trimmed by [`trim_marks`].
     #[inline(always)]
     fn piece_mask(&self, folded: &str, start: usize, end: usize) -> u32 {
-        let piece = folded.get(start..end).unwrap_or("");
-        let (s, e) = trim_range(piece);
-        self.stop_mask_at(folded.as_bytes(), start + s, start + e)
+        let b = folded.as_bytes();
+        // The common piece needs no trim: told from its bytes (no char-boundary checks).
+        let piece = b.get(start..end).unwrap_or(&[]);
+        if starts_wordish(piece) && ends_wordish(piece) {
+            return self.stop_mask_at(b, start, end);
+        }
+        let (s, e) = trim_range(folded.get(start..end).unwrap_or(""));
+        self.stop_mask_at(b, start + s, start + e)
     }
 
     /// [`Lexicon::stop_mask`] of folded bytes longer than 16: by xxh3, behind a test of the
@@ -755,6 +769,15 @@ fn space_bits(b: &[u8], at: usize) -> u64 {
     const HIGH: u64 = 0x8080_8080_8080_8080;
     const SPACES: u64 = 0x2020_2020_2020_2020;
     let mut m = 0u64;
+    // A whole 64 bytes: plain loads (no clamping at the end of `b`).
+    if let Some(chunk) = b.get(at..at + 64) {
+        for (k, w) in chunk.chunks_exact(8).enumerate() {
+            let z = w.try_into().map_or(0, u64::from_le_bytes) ^ SPACES;
+            let eq = !(((z & LOW) + LOW) | z) & HIGH;
+            m |= ((eq >> 7).wrapping_mul(0x0102_0408_1020_4080) >> 56) << (8 * k);
+        }
+        return m;
+    }
     // Only the words holding bytes of `b` (a short block's head is one or two).
     for k in 0..b.len().saturating_sub(at).div_ceil(8).min(8) {
         let z = load8(b, at + 8 * k) ^ SPACES;
@@ -952,7 +975,7 @@ pub fn trim_marks(s: &str) -> &str {
 #[inline]
 fn starts_wordish(b: &[u8]) -> bool {
     match b {
-        [x, ..] if x.is_ascii_alphanumeric() => true,
+        [x, ..] if ASCII_ALNUM[usize::from(*x)] => true,
         [x0 @ 0xC0..=0xDF, x1, ..] => wordish_2(*x0, *x1),
         _ => false,
     }
@@ -963,11 +986,23 @@ fn starts_wordish(b: &[u8]) -> bool {
 #[inline]
 fn ends_wordish(b: &[u8]) -> bool {
     match b {
-        [.., x] if x.is_ascii_alphanumeric() => true,
+        [.., x] if ASCII_ALNUM[usize::from(*x)] => true,
         [.., x0 @ 0xC0..=0xDF, x1 @ 0x80..=0xBF] => wordish_2(*x0, *x1),
         _ => false,
     }
 }
+
+/// Bytes that are ASCII letters or digits, by table (one load, where the two range tests of
+/// `is_ascii_alphanumeric` cost four instructions more on every word of a block head).
+const ASCII_ALNUM: [bool; 256] = {
+    let mut t = [false; 256];
+    let mut b = 0;
+    while b < 256 {
+        t[b] = (b as u8).is_ascii_alphanumeric();
+        b += 1;
+    }
+    t
+};
 
 /// [`is_wordish`] of the two-byte character `x0 x1`.
 #[inline]

@@ -437,31 +437,121 @@ fn run<O: OffsetSink, T: TokenSink>(
 ) -> bool {
     let t = table();
     let mut w = Writer::new(out, offsets, tokens);
-    if let Some(risky) = run_composed(t, text, &mut w) {
+    if let Some(risky) = run_composed(t, text, 0, &mut w) {
         w.finish();
         return risky;
     }
-    // Not NFKC already: start again, segment by segment (a starter and its following
-    // non-starters), so every output character maps to the segment it came from. A segment
-    // that is one character already in NFKC (quick check Yes) is its own normalization and
-    // takes the table; only the others go through the NFKC iterator.
+    // Not NFKC already: start again. The stretches of NFKC starters take the one-pass path
+    // again; the segments (a starter and its following non-starters) around every other
+    // character take the general one, segment by segment, so every output character maps to
+    // the segment it came from.
     w.restart();
-    run_segmented(t, text, &mut w);
+    let mut pos = 0;
+    while let Some(odd) = next_odd(t, text, pos) {
+        let (start, end) = segment_around(t, text, odd, pos);
+        if start > pos {
+            // Nothing the one-pass path refuses: it cannot fail here.
+            let _ = run_composed(t, text.get(..start).unwrap_or_default(), pos, &mut w);
+        }
+        run_segmented(t, text, start, end, &mut w);
+        pos = end;
+    }
+    let _ = run_composed(t, text, pos, &mut w);
     w.finish();
     true
 }
 
-/// The general path of [`run`]: segment by segment, for any text.
-fn run_segmented<O: OffsetSink, T: TokenSink>(t: &Table, text: &str, w: &mut Writer<'_, O, T>) {
-    let mut seg_start = 0;
-    let mut iter = text.char_indices().peekable();
+/// The combining class the one-pass path sees for a non-ASCII character: its canonical
+/// combining class when it passes the NFKC quick check with Yes, else 255.
+#[inline]
+fn composed_class(t: &Table, c: char) -> u8 {
+    match t.ccc.get(c as usize) {
+        Some(&cc) => cc,
+        None if is_nfkc_quick(std::iter::once(c)) == IsNormalized::Yes => {
+            canonical_combining_class(c)
+        }
+        None => 255,
+    }
+}
+
+/// Where the first character at or after `pos` (a segment boundary) that the one-pass path
+/// does not take is, if any: one that fails the NFKC quick check, or a mark out of canonical
+/// order (e.g. an Arabic shadda typed before its fatha).
+fn next_odd(t: &Table, text: &str, pos: usize) -> Option<usize> {
+    let bytes = text.as_bytes();
+    let mut i = pos;
+    let mut last_class = 0u8;
+    while let Some(&b) = bytes.get(i) {
+        if b < 0x80 {
+            last_class = 0;
+            i += 1;
+            continue;
+        }
+        if let (0xC0..=0xDF, Some(&b1)) = (b, bytes.get(i + 1)) {
+            let cp = (usize::from(b & 0x1F) << 6) | usize::from(b1 & 0x3F);
+            if t.two_byte.get(cp).is_some_and(|&e| e != TWO_GENERAL) {
+                last_class = 0;
+                i += 2;
+                continue;
+            }
+        }
+        let c = text.get(i..)?.chars().next()?;
+        let class = composed_class(t, c);
+        if class == 255 || (class != 0 && last_class > class) {
+            return Some(i);
+        }
+        last_class = class;
+        i += c.len_utf8();
+    }
+    None
+}
+
+/// The segments around the character at `odd`: from the last starter at or before it (not
+/// before `pos`, a segment boundary) to the next starter after it.
+fn segment_around(t: &Table, text: &str, odd: usize, pos: usize) -> (usize, usize) {
+    let before = text.get(pos..odd).unwrap_or_default();
+    let mut start = odd;
+    let at_odd = text.get(odd..).and_then(|r| r.chars().next());
+    if at_odd.is_none_or(|c| t.combining_class(c) != 0) {
+        // A non-starter: back to the starter it belongs to.
+        start = pos;
+        for (j, c) in before.char_indices().rev() {
+            if t.combining_class(c) == 0 {
+                start = pos + j;
+                break;
+            }
+        }
+    }
+    let mut end = text.len();
+    let after = odd + at_odd.map_or(0, char::len_utf8);
+    for (j, c) in text.get(after..).unwrap_or_default().char_indices() {
+        if t.combining_class(c) == 0 {
+            end = after + j;
+            break;
+        }
+    }
+    (start, end)
+}
+
+/// The general path of [`run`] over `text[start..end]`, segment by segment (`end` is a
+/// segment boundary: the end of the text or a starter).
+fn run_segmented<O: OffsetSink, T: TokenSink>(
+    t: &Table,
+    text: &str,
+    start: usize,
+    end: usize,
+    w: &mut Writer<'_, O, T>,
+) {
+    let span = text.get(start..end).unwrap_or_default();
+    let mut seg_start = start;
+    let mut iter = span.char_indices().peekable();
     while let Some((_, c)) = iter.next() {
         let next_is_starter = match iter.peek() {
             Some(&(_, n)) => t.combining_class(n) == 0,
             None => true,
         };
         if next_is_starter {
-            let end = iter.peek().map_or(text.len(), |&(j, _)| j);
+            let end = iter.peek().map_or(end, |&(j, _)| start + j);
             let single = end - seg_start == c.len_utf8();
             if single && c.is_ascii() {
                 fold_ascii(c as u8, seg_start, w);
@@ -484,12 +574,13 @@ fn run_segmented<O: OffsetSink, T: TokenSink>(t: &Table, text: &str, w: &mut Wri
 fn run_composed<O: OffsetSink, T: TokenSink>(
     t: &Table,
     text: &str,
+    start: usize,
     w: &mut Writer<'_, O, T>,
 ) -> Option<bool> {
     let bytes = text.as_bytes();
     let mut risky = false;
     let mut last_class = 0u8;
-    let mut i = 0;
+    let mut i = start;
     while let Some(&b) = bytes.get(i) {
         if b < 0x80 {
             last_class = 0;
@@ -548,13 +639,7 @@ fn run_composed<O: OffsetSink, T: TokenSink>(
             }
             _ => text.get(i..).and_then(|rest| rest.chars().next())?,
         };
-        let class = match t.ccc.get(c as usize) {
-            Some(&cc) => cc,
-            None if is_nfkc_quick(std::iter::once(c)) == IsNormalized::Yes => {
-                canonical_combining_class(c)
-            }
-            None => 255,
-        };
+        let class = composed_class(t, c);
         if class != 255 && (class == 0 || last_class <= class) {
             last_class = class;
             risky |= fold_fast(t, c, i, w);
@@ -851,14 +936,38 @@ mod tests {
     fn segmented(text: &str) -> (Vec<u8>, Vec<u32>) {
         let (mut out, mut offsets, mut tokens) = (Vec::new(), Vec::new(), NoTokens);
         let mut w = Writer::new(&mut out, &mut offsets, &mut tokens);
-        run_segmented(table(), text, &mut w);
+        run_segmented(table(), text, 0, text.len(), &mut w);
         w.finish();
         (out, offsets)
     }
 
+    /// The segment (a starter and its following non-starters) each recorded offset falls in,
+    /// by its start: the general path maps a mark to its segment's starter, the one-pass path
+    /// to the mark itself, and either points into the right segment.
+    fn segments_of(text: &str, offsets: &[u32]) -> Vec<usize> {
+        let t = table();
+        let mut starts = vec![0];
+        starts.extend(
+            text.char_indices()
+                .filter(|&(_, c)| t.combining_class(c) == 0)
+                .map(|(i, _)| i),
+        );
+        offsets
+            .iter()
+            .map(|&o| {
+                assert!(
+                    text.is_char_boundary(o as usize),
+                    "offset {o} inside a character"
+                );
+                starts[starts.partition_point(|&s| s <= o as usize) - 1]
+            })
+            .collect()
+    }
+
     proptest::proptest! {
         /// The one-pass path (two-byte table, runs of letters that are their own fold) writes
-        /// what the general path writes, offsets included, on NFKC text of the two-byte scripts.
+        /// what the general path writes, with offsets into the same segments, on NFKC text of
+        /// the two-byte scripts.
         #[test]
         fn the_fast_paths_write_what_the_general_path_writes(
             s in "[a-zA-Z0-9 .,\\n\u{00C0}-\u{00FF}\u{0391}-\u{03C9}\u{0400}-\u{045F}\u{0600}-\u{06FF}\u{05D0}-\u{05EA}]{0,80}"
@@ -868,7 +977,21 @@ mod tests {
             run(&s, &mut out, &mut offsets, &mut NoTokens);
             let (seg_out, seg_offsets) = segmented(&s);
             proptest::prop_assert_eq!(&out, &seg_out);
-            proptest::prop_assert_eq!(&offsets, &seg_offsets);
+            proptest::prop_assert_eq!(segments_of(&s, &offsets), segments_of(&s, &seg_offsets));
+        }
+
+        /// Text that is not NFKC (marks out of order, decomposed letters, compatibility
+        /// characters next to marks) takes the one-pass path between its odd segments and
+        /// still writes what the general path writes over all of it.
+        #[test]
+        fn the_mixed_path_writes_what_the_general_path_writes(
+            s in "([a-zA-Z0-9 .,\\n\u{00A0}\u{00C0}-\u{00FF}\u{0300}-\u{0315}\u{0391}-\u{03C9}\u{0400}-\u{045F}\u{0600}-\u{065F}\u{1E00}-\u{1E20}\u{2026}\u{FB01}\u{FE8D}-\u{FEFC}\u{3000}-\u{3010}\u{AC00}-\u{AC10}\u{1100}-\u{1112}\u{1161}-\u{1175}]|\u{0301}\u{0323}|e\u{0301}|\u{0628}\u{0651}\u{064E}|\u{064E}\u{0651}|\u{0316}\u{0315}){0,60}"
+        ) {
+            let (mut out, mut offsets) = (Vec::new(), Vec::new());
+            run(&s, &mut out, &mut offsets, &mut NoTokens);
+            let (seg_out, seg_offsets) = segmented(&s);
+            proptest::prop_assert_eq!(&out, &seg_out);
+            proptest::prop_assert_eq!(segments_of(&s, &offsets), segments_of(&s, &seg_offsets));
         }
     }
 

@@ -383,19 +383,24 @@ fn snippet(text: &str, chars: usize) -> String {
         if i > 0 {
             out.push_str(" ¶ ");
         }
-        if n + line.len() <= chars {
-            // At most as many characters as bytes: the whole line fits.
-            out.push_str(line);
-            n += line.chars().count();
-            continue;
-        }
-        for c in line.chars() {
-            if n >= chars {
+        let room = chars - n;
+        // At most as many characters as bytes: a line no longer than `room` bytes fits;
+        // otherwise it is cut after `room` characters, if it has more.
+        let cut = if line.len() <= room {
+            None
+        } else {
+            line.char_indices().nth(room).map(|(at, _)| at)
+        };
+        match cut.and_then(|at| line.get(..at)) {
+            Some(head) => {
+                out.push_str(head);
                 out.push('…');
-                break;
+                n = chars;
             }
-            out.push(c);
-            n += 1;
+            None => {
+                out.push_str(line);
+                n += line.chars().count();
+            }
         }
     }
     out
@@ -439,6 +444,46 @@ mod tests {
                 .any(|l| l.contains("Home") || l.contains("Share this story")),
             "{lines:?}"
         );
+    }
+
+    /// The plain definition of a snippet: character by character.
+    fn reference_snippet(text: &str, chars: usize) -> String {
+        let mut out = String::new();
+        let mut n = 0;
+        for (i, line) in text
+            .lines()
+            .map(str::trim)
+            .filter(|l| !l.is_empty())
+            .enumerate()
+        {
+            if n >= chars {
+                break;
+            }
+            if i > 0 {
+                out.push_str(" ¶ ");
+            }
+            for c in line.chars() {
+                if n >= chars {
+                    out.push('…');
+                    break;
+                }
+                out.push(c);
+                n += 1;
+            }
+        }
+        out
+    }
+
+    proptest::proptest! {
+        /// Snippets equal the plain definition, lines cut at, just before and just after the
+        /// limit, in one-, two- and three-byte characters.
+        #[test]
+        fn snippets_match_the_definition(
+            text in proptest::string::string_regex("([a-zé€ ]{0,12}\\n?){0,12}").unwrap(),
+            chars in 0usize..40,
+        ) {
+            proptest::prop_assert_eq!(snippet(&text, chars), reference_snippet(&text, chars));
+        }
     }
 
     #[test]

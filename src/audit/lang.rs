@@ -62,7 +62,10 @@ const SCRIPTS: [Script; 10] = [
 ];
 
 fn script_of(c: char) -> Option<Script> {
-    let u = c as u32;
+    script_of_code(c as u32)
+}
+
+const fn script_of_code(u: u32) -> Option<Script> {
     Some(match u {
         0x41..=0x5A | 0x61..=0x7A | 0xC0..=0x24F | 0x1E00..=0x1EFF => Script::Latin,
         // Arabic letters only (no digits, punctuation, harakat or Quranic marks).
@@ -88,6 +91,40 @@ fn script_of(c: char) -> Option<Script> {
         _ => return None,
     })
 }
+
+/// What [`guess`] counts a character as: 0 = not a letter, `1 + script` for a letter of a
+/// script, [`PERSIAN`] and [`UKRAINIAN`] for the letters that are also counted apart.
+const fn class_of_code(u: u32) -> u8 {
+    match u {
+        // پ چ ژ گ ک ی
+        0x67E | 0x686 | 0x698 | 0x6AF | 0x6A9 | 0x6CC => PERSIAN,
+        // і ї є ґ
+        0x456 | 0x457 | 0x454 | 0x491 => UKRAINIAN,
+        _ => match script_of_code(u) {
+            Some(s) => 1 + s as u8,
+            None => 0,
+        },
+    }
+}
+
+/// Class of the Persian-only Arabic letters.
+const PERSIAN: u8 = 1 + SCRIPTS.len() as u8;
+/// Class of the Ukrainian-only Cyrillic letters.
+const UKRAINIAN: u8 = PERSIAN + 1;
+/// Number of classes.
+const CLASSES: usize = UKRAINIAN as usize + 1;
+
+/// The class of every code point below U+0800 (one or two UTF-8 bytes), which holds every
+/// Persian- and Ukrainian-only letter: characters from U+0800 on are classed by script alone.
+static SHORT_CLASSES: [u8; 0x800] = {
+    let mut t = [0u8; 0x800];
+    let mut u = 0;
+    while u < 0x800 {
+        t[u] = class_of_code(u as u32);
+        u += 1;
+    }
+    t
+};
 
 /// Function words per Latin-script language (lower case).
 const LATIN: &[(&str, &[&str])] = &[
@@ -138,15 +175,21 @@ const LATIN: &[(&str, &[&str])] = &[
 /// Guess the language of a text (see the module doc for what this does and does not do).
 pub fn guess(text: &str) -> &'static str {
     let text = head(text, SAMPLE_BYTES);
-    let mut counts = [0usize; SCRIPTS.len()];
-    let mut persian = 0usize;
-    let mut ukrainian = 0usize;
+    let (counts, persian, ukrainian) = letter_counts(text);
+    label(&counts, persian, ukrainian, || latin_language(text))
+}
+
+/// The letters of the first [`SAMPLE_CHARS`] per script, and among them the Persian-only and
+/// the Ukrainian-only ones.
+fn letter_counts(text: &str) -> ([usize; SCRIPTS.len()], usize, usize) {
+    // Letters per class (see `class_of_code`); index 0 counts the other characters.
+    let mut classes = [0usize; CLASSES];
     let mut letters = 0usize;
     let bytes = text.as_bytes();
     let mut i = 0;
     while letters < SAMPLE_CHARS {
         let Some(&b) = bytes.get(i) else { break };
-        if b < 0x80 {
+        let class = if b < 0x80 {
             // Eight ASCII bytes at once while they cannot reach the sample's end.
             if let Some(&chunk) = bytes
                 .get(i..i + 8)
@@ -157,41 +200,63 @@ pub fn guess(text: &str) -> &'static str {
                     let n = ascii_letters(word);
                     if letters + n < SAMPLE_CHARS {
                         letters += n;
-                        counts[Script::Latin as usize] += n;
+                        classes[1 + Script::Latin as usize] += n;
                         i += 8;
                         continue;
                     }
                 }
             }
-            if b.is_ascii_alphabetic() {
-                letters += 1;
-                counts[Script::Latin as usize] += 1;
-            }
             i += 1;
-            continue;
-        }
-        let next = bytes.get(i + 1).copied().unwrap_or(0);
-        if (b == 0xD8 && next >= 0xA0) || (b == 0xD9 && next <= 0x8A) {
-            // U+0620–U+064A, the common Arabic letters (no Persian-only one among them).
-            letters += 1;
-            counts[Script::Arabic as usize] += 1;
+            SHORT_CLASSES[usize::from(b)]
+        } else if b < 0xE0 {
+            // Two bytes (the text is UTF-8: a lead byte here is followed by one more).
+            let next = bytes.get(i + 1).copied().unwrap_or(0);
             i += 2;
-            continue;
-        }
-        let Some(c) = text.get(i..).and_then(|t| t.chars().next()) else {
-            break;
+            let class = SHORT_CLASSES[usize::from(b & 0x1F) << 6 | usize::from(next & 0x3F)];
+            if class == 1 + Script::Arabic as u8 {
+                // The rest of a run of common Arabic letters (U+0620–U+064A, none of them
+                // Persian-only), counted in a register while it cannot reach the sample's end.
+                // In UTF-8 they are exactly the byte pairs from D8 A0 to D9 8A read as one
+                // big-endian number (no second byte lies outside 80–BF): one comparison, where
+                // testing the lead bytes apart mispredicts on about every other letter.
+                let mut run = 1;
+                while letters + run < SAMPLE_CHARS {
+                    let Some(&pair) = bytes
+                        .get(i..i + 2)
+                        .and_then(|p| <&[u8; 2]>::try_from(p).ok())
+                    else {
+                        break;
+                    };
+                    if u16::from_be_bytes(pair).wrapping_sub(0xD8A0) > 0xD98A - 0xD8A0 {
+                        break;
+                    }
+                    run += 1;
+                    i += 2;
+                }
+                classes[usize::from(class)] += run;
+                letters += run;
+                continue;
+            }
+            class
+        } else {
+            let Some(c) = text.get(i..).and_then(|t| t.chars().next()) else {
+                break;
+            };
+            i += c.len_utf8();
+            class_of_code(c as u32)
         };
-        i += c.len_utf8();
-        let Some(s) = script_of(c) else { continue };
-        letters += 1;
-        counts[s as usize] += 1;
-        match c {
-            'پ' | 'چ' | 'ژ' | 'گ' | 'ک' | 'ی' => persian += 1,
-            'і' | 'ї' | 'є' | 'ґ' => ukrainian += 1,
-            _ => {}
-        }
+        classes[usize::from(class)] += 1;
+        letters += usize::from(class != 0);
     }
-    label(&counts, persian, ukrainian, || latin_language(text))
+    let mut counts = [0usize; SCRIPTS.len()];
+    for (n, c) in counts.iter_mut().zip(&classes[1..]) {
+        *n = *c;
+    }
+    let persian = classes[usize::from(PERSIAN)];
+    let ukrainian = classes[usize::from(UKRAINIAN)];
+    counts[Script::Arabic as usize] += persian;
+    counts[Script::Cyrillic as usize] += ukrainian;
+    (counts, persian, ukrainian)
 }
 
 /// ASCII letters among eight ASCII bytes (every byte below 0x80): a byte is a letter when,
@@ -427,23 +492,7 @@ mod tests {
     /// with every list.
     fn reference(text: &str) -> &'static str {
         let text = head(text, SAMPLE_BYTES);
-        let mut counts = [0usize; SCRIPTS.len()];
-        let (mut persian, mut ukrainian, mut letters) = (0usize, 0usize, 0usize);
-        for c in text.chars() {
-            if letters >= SAMPLE_CHARS {
-                break;
-            }
-            let Some(s) = script_of(c) else { continue };
-            letters += 1;
-            if let Some(i) = SCRIPTS.iter().position(|x| *x == s) {
-                counts[i] += 1;
-            }
-            match c {
-                'پ' | 'چ' | 'ژ' | 'گ' | 'ک' | 'ی' => persian += 1,
-                'і' | 'ї' | 'є' | 'ґ' => ukrainian += 1,
-                _ => {}
-            }
-        }
+        let (counts, persian, ukrainian) = reference_counts(text);
         label(&counts, persian, ukrainian, || {
             let mut hits = [0usize; LATIN.len()];
             let mut words = 0usize;
@@ -467,6 +516,28 @@ mod tests {
         })
     }
 
+    /// The plain definition of the letter counts: every character looked up.
+    fn reference_counts(text: &str) -> ([usize; SCRIPTS.len()], usize, usize) {
+        let mut counts = [0usize; SCRIPTS.len()];
+        let (mut persian, mut ukrainian, mut letters) = (0usize, 0usize, 0usize);
+        for c in text.chars() {
+            if letters >= SAMPLE_CHARS {
+                break;
+            }
+            let Some(s) = script_of(c) else { continue };
+            letters += 1;
+            if let Some(i) = SCRIPTS.iter().position(|x| *x == s) {
+                counts[i] += 1;
+            }
+            match c {
+                'پ' | 'چ' | 'ژ' | 'گ' | 'ک' | 'ی' => persian += 1,
+                'і' | 'ї' | 'є' | 'ґ' => ukrainian += 1,
+                _ => {}
+            }
+        }
+        (counts, persian, ukrainian)
+    }
+
     use proptest::strategy::Strategy;
 
     proptest::proptest! {
@@ -488,6 +559,34 @@ mod tests {
         ) {
             let text = words.join(" ");
             proptest::prop_assert_eq!(guess(&text), reference(&text), "{}", text);
+        }
+    }
+
+    proptest::proptest! {
+        /// The guess equals the plain definition on any characters: one, two, three and four
+        /// UTF-8 bytes, Persian- and Ukrainian-only letters, letters of every script.
+        #[test]
+        fn same_as_the_plain_definition_on_any_characters(
+            text in proptest::string::string_regex(
+                "([\\x00-\\x7F]|[\\u{80}-\\u{7FF}]|[\\u{800}-\\u{FFFF}]|[\\u{10000}-\\u{10FFFF}]|[پچژگکیіїєґ]|[\\u{61F}-\\u{621}\\u{649}-\\u{64C}]|[ا-ي]{1,8}|[a-z]{1,8}){0,900}"
+            ).unwrap()
+        ) {
+            proptest::prop_assert_eq!(guess(&text), reference(&text), "{}", text);
+            let text = head(&text, SAMPLE_BYTES);
+            proptest::prop_assert_eq!(letter_counts(text), reference_counts(text), "{}", text);
+        }
+    }
+
+    #[test]
+    fn short_classes_follow_the_scripts() {
+        for u in 0..0x800u32 {
+            let Some(c) = char::from_u32(u) else { continue };
+            let want = match c {
+                'پ' | 'چ' | 'ژ' | 'گ' | 'ک' | 'ی' => PERSIAN,
+                'і' | 'ї' | 'є' | 'ґ' => UKRAINIAN,
+                _ => script_of(c).map_or(0, |s| 1 + s as u8),
+            };
+            assert_eq!(SHORT_CLASSES[u as usize], want, "{u:#x}");
         }
     }
 

@@ -151,6 +151,7 @@ struct Derived {
 /// The buffers of a committed document (see [`Auditor::commit_returning`]); dropping it frees
 /// them.
 pub(crate) struct Leftover {
+    _id: String,
     _spent: Spent,
     _outcome: CheckOutcome,
     _derived: Derived,
@@ -164,6 +165,8 @@ pub struct PreparedDoc {
 
 #[derive(Debug)]
 struct PreparedInner {
+    /// The document's id, for an error at commit (the engine's copy is used up by then).
+    id: String,
     prepared: Prepared,
     source: Option<String>,
     url: Option<String>,
@@ -195,19 +198,22 @@ impl Preparer {
         let id = doc.id.clone();
         let source = doc.source.clone();
         let url = doc.url.clone();
-        let inner = self
+        let inner = match self
             .engine
             .prepare(&self.config.namespace, doc, &self.config.check)
-            .map(|prepared| {
+        {
+            Ok(prepared) => {
                 let derived = derive(prepared.cleaned(), self.config.snippet_chars);
-                Box::new(PreparedInner {
+                Ok(Box::new(PreparedInner {
+                    id,
                     prepared,
                     source,
                     url,
                     derived,
-                })
-            })
-            .map_err(|e| (id, e));
+                }))
+            }
+            Err(e) => Err((id, e)),
+        };
         PreparedDoc { inner }
     }
 }
@@ -275,12 +281,12 @@ impl Auditor {
             }
         };
         let PreparedInner {
+            id,
             prepared,
             source,
             url,
             derived,
         } = *inner;
-        let id = prepared.id().to_string();
         // The audit reads no strip reasons: the engine need not strip again when only the
         // counts they cite changed.
         let Committed {
@@ -326,7 +332,12 @@ impl Auditor {
             _ => Verdict::Near,
         };
         let total = derived.removed_bytes + derived.kept_bytes;
-        let evidence = best.cloned();
+        // The best match is moved out, not cloned: the rest of the outcome is only freed.
+        let evidence = if best.is_some() && !outcome.matches.is_empty() {
+            Some(outcome.matches.swap_remove(0))
+        } else {
+            None
+        };
         let record = AuditRecord {
             id: std::mem::take(&mut outcome.id),
             cluster_id: std::mem::take(&mut outcome.cluster_id),
@@ -344,6 +355,7 @@ impl Auditor {
             },
         };
         let leftover = Leftover {
+            _id: id,
             _spent: spent,
             _outcome: outcome,
             _derived: derived,
@@ -383,19 +395,24 @@ fn snippet(text: &str, chars: usize) -> String {
         if i > 0 {
             out.push_str(" ¶ ");
         }
-        if n + line.len() <= chars {
-            // At most as many characters as bytes: the whole line fits.
-            out.push_str(line);
-            n += line.chars().count();
-            continue;
-        }
-        for c in line.chars() {
-            if n >= chars {
+        let room = chars - n;
+        // At most as many characters as bytes: a line no longer than `room` bytes fits;
+        // otherwise it is cut after `room` characters, if it has more.
+        let cut = if line.len() <= room {
+            None
+        } else {
+            line.char_indices().nth(room).map(|(at, _)| at)
+        };
+        match cut.and_then(|at| line.get(..at)) {
+            Some(head) => {
+                out.push_str(head);
                 out.push('…');
-                break;
+                n = chars;
             }
-            out.push(c);
-            n += 1;
+            None => {
+                out.push_str(line);
+                n += line.chars().count();
+            }
         }
     }
     out
@@ -439,6 +456,46 @@ mod tests {
                 .any(|l| l.contains("Home") || l.contains("Share this story")),
             "{lines:?}"
         );
+    }
+
+    /// The plain definition of a snippet: character by character.
+    fn reference_snippet(text: &str, chars: usize) -> String {
+        let mut out = String::new();
+        let mut n = 0;
+        for (i, line) in text
+            .lines()
+            .map(str::trim)
+            .filter(|l| !l.is_empty())
+            .enumerate()
+        {
+            if n >= chars {
+                break;
+            }
+            if i > 0 {
+                out.push_str(" ¶ ");
+            }
+            for c in line.chars() {
+                if n >= chars {
+                    out.push('…');
+                    break;
+                }
+                out.push(c);
+                n += 1;
+            }
+        }
+        out
+    }
+
+    proptest::proptest! {
+        /// Snippets equal the plain definition, lines cut at, just before and just after the
+        /// limit, in one-, two- and three-byte characters.
+        #[test]
+        fn snippets_match_the_definition(
+            text in proptest::string::string_regex("([a-zé€ ]{0,12}\\n?){0,12}").unwrap(),
+            chars in 0usize..40,
+        ) {
+            proptest::prop_assert_eq!(snippet(&text, chars), reference_snippet(&text, chars));
+        }
     }
 
     #[test]
@@ -494,6 +551,36 @@ mod tests {
                 s.exact_duplicates + s.near_duplicates
             );
         }
+    }
+
+    /// A record's evidence and verdict are the engine's best match for the same documents in
+    /// the same order (`Engine::check` on a fresh engine).
+    #[test]
+    fn evidence_is_the_engines_best_match() {
+        let mut a = Auditor::new(AuditConfig::default());
+        let engine = Engine::in_memory();
+        let config = AuditConfig::default();
+        let texts = [
+            POOL[0].to_string(),
+            POOL[0].to_string(),
+            format!("{} Update.", POOL[0]),
+            POOL[2].to_string(),
+            format!("{} تحديث", POOL[2]),
+            POOL[1].to_string(),
+        ];
+        let mut duplicates = 0;
+        for (i, t) in texts.iter().enumerate() {
+            let doc = Document::text(format!("d{i}"), t.clone());
+            let want = engine
+                .check(&config.namespace, doc.clone(), &config.check)
+                .unwrap();
+            let got = a.push(doc).unwrap();
+            assert_eq!(got.duplicate_of, want.duplicate_of);
+            let best = want.matches.first().filter(|_| want.duplicate_of.is_some());
+            assert_eq!(got.evidence.as_ref(), best, "d{i}");
+            duplicates += usize::from(best.is_some());
+        }
+        assert!(duplicates >= 2, "{duplicates}");
     }
 
     #[test]

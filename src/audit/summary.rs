@@ -612,6 +612,9 @@ fn already_collapsed(line: &str) -> bool {
     if first == b' ' || last == b' ' {
         return false;
     }
+    // Characters are counted only when there may be more than the cut: a line of at most
+    // LINE_CHARS bytes has at most as many characters.
+    let count = b.len() > LINE_CHARS;
     let mut chars = 0usize;
     let mut prev_space = false;
     let chunks = b.chunks_exact(8);
@@ -639,7 +642,9 @@ fn already_collapsed(line: &str) -> bool {
             }
             leads &= leads - 1;
         }
-        chars += 8 - (x & !(x << 1) & HIGH).count_ones() as usize;
+        if count {
+            chars += 8 - (x & !(x << 1) & HIGH).count_ones() as usize;
+        }
     }
     let base = b.len() - tail.len();
     for (i, &c) in tail.iter().enumerate() {
@@ -657,7 +662,7 @@ fn already_collapsed(line: &str) -> bool {
         }
         chars += usize::from(c & 0xC0 != 0x80);
     }
-    chars <= LINE_CHARS
+    !count || chars <= LINE_CHARS
 }
 
 /// Push `line` with its whitespace collapsed and cut at [`LINE_CHARS`] characters onto `text`.
@@ -714,30 +719,48 @@ impl RemovedLines {
     /// [`LINE_CHARS`] characters; each distinct line once.
     pub(crate) fn add_span(&mut self, span: &str) {
         // `lines()` also drops a `\r` before the `\n`: whitespace, collapsed here anyway.
-        for line in span.split('\n') {
-            let start = self.text.len();
-            if already_collapsed(line) {
-                self.text.push_str(line);
-            } else {
-                push_collapsed(&mut self.text, line);
+        // The pieces of `span.split('\n')`, found with the vectorized `memchr`.
+        let mut rest = span;
+        loop {
+            let (line, next) = match memchr::memchr(b'\n', rest.as_bytes()) {
+                Some(at) => (
+                    rest.get(..at).unwrap_or(""),
+                    Some(rest.get(at + 1..).unwrap_or("")),
+                ),
+                None => (rest, None),
+            };
+            self.add_line(line);
+            match next {
+                Some(next) => rest = next,
+                None => break,
             }
-            let end = self.text.len();
-            if end == start {
-                continue;
-            }
-            let key = xxhash_rust::xxh3::xxh3_64(&self.text.as_bytes()[start..end]);
-            if self.contains(key) {
-                self.text.truncate(start);
-                continue;
-            }
-            if self.lines.len() == SCAN_LINES {
-                self.seen.extend(self.lines.iter().map(|l| l.0));
-            }
-            if self.lines.len() >= SCAN_LINES {
-                self.seen.insert(key);
-            }
-            self.lines.push((key, start as u32, end as u32));
         }
+    }
+
+    /// Add one line (no `\n` in it), collapsed and cut, unless already counted.
+    fn add_line(&mut self, line: &str) {
+        let start = self.text.len();
+        if already_collapsed(line) {
+            self.text.push_str(line);
+        } else {
+            push_collapsed(&mut self.text, line);
+        }
+        let end = self.text.len();
+        if end == start {
+            return;
+        }
+        let key = xxhash_rust::xxh3::xxh3_64(&self.text.as_bytes()[start..end]);
+        if self.contains(key) {
+            self.text.truncate(start);
+            return;
+        }
+        if self.lines.len() == SCAN_LINES {
+            self.seen.extend(self.lines.iter().map(|l| l.0));
+        }
+        if self.lines.len() >= SCAN_LINES {
+            self.seen.insert(key);
+        }
+        self.lines.push((key, start as u32, end as u32));
     }
 
     fn contains(&self, key: u64) -> bool {
@@ -951,6 +974,26 @@ mod tests {
             }
         }
         out
+    }
+
+    /// Lines around the cut (in bytes and in characters) are cut as the definition says,
+    /// whether they are copied as they are or collapsed.
+    #[test]
+    fn lines_around_the_cut_match_the_definition() {
+        for len in LINE_CHARS - 10..LINE_CHARS + 60 {
+            for unit in ["a", "é", "€", "ab ", "a é"] {
+                let line: String = unit.repeat(len).chars().take(len).collect();
+                let line = line.trim().to_string();
+                let mut got = RemovedLines::default();
+                got.add_span(&line);
+                let got: Vec<(u64, String)> = got.iter().map(|(k, l)| (k, l.to_string())).collect();
+                assert_eq!(
+                    got,
+                    reference_lines(std::slice::from_ref(&line)),
+                    "{len} {unit:?}"
+                );
+            }
+        }
     }
 
     use proptest::strategy::Strategy;

@@ -182,20 +182,12 @@ impl Stripper {
         learned: &[Option<u32>],
         source: Option<&str>,
     ) -> Cleaned {
-        let learned: Vec<Option<String>> = learned
-            .iter()
-            .map(|n| {
-                n.map(|n| match source {
-                    Some(s) => format!("line seen in {n} earlier stories of {s}"),
-                    None => format!("line seen in {n} earlier stories of the stream"),
-                })
-            })
-            .collect();
         let decisions = rules::classify(&rules::Input {
             base: &analysis.base,
             blocks: &analysis.blocks,
             feats: &analysis.feats,
-            learned: &learned,
+            learned,
+            source,
         });
         // Room for the kept blocks and their separators (reflowing only shortens them).
         let kept: usize = analysis
@@ -367,6 +359,22 @@ mod tests {
             .unwrap();
         assert_eq!(c.text, body(9));
         assert_eq!(c.removed[0].kind, "learned-chrome");
+        assert_eq!(
+            c.removed[0].reason,
+            "line seen in 3 earlier stories of site"
+        );
+        // Without a source the stream's lines are counted, and the reason says so.
+        let analysis = s
+            .analyze(
+                &Content::Text(format!("Most read: a headline of the day\n{}", body(9))),
+                InputFormat::Text,
+            )
+            .unwrap();
+        let c = s.decide(&analysis, &[Some(7), None], None);
+        assert_eq!(
+            c.removed[0].reason,
+            "line seen in 7 earlier stories of the stream"
+        );
     }
 
     #[test]

@@ -214,8 +214,25 @@ pub struct Input<'a> {
     pub blocks: &'a [Block],
     /// Features of each block ([`features`]).
     pub feats: &'a [Features],
-    /// Learned-chrome reasons per block (`None` = not learned).
-    pub learned: &'a [Option<String>],
+    /// Per block, the number of earlier stories of the source the line was seen in, when that
+    /// makes it learned chrome (`None` = not learned).
+    pub learned: &'a [Option<u32>],
+    /// The source (site) the learned counts are of, named in the reason.
+    pub source: Option<&'a str>,
+}
+
+/// The reason of a learned-chrome block, formatted only for the blocks it strips.
+fn learned_reason(input: &Input<'_>, i: usize) -> Option<String> {
+    let n = (*input.learned.get(i)?)?;
+    Some(match input.source {
+        Some(s) => ["line seen in ", &n.to_string(), " earlier stories of ", s].concat(),
+        None => [
+            "line seen in ",
+            &n.to_string(),
+            " earlier stories of the stream",
+        ]
+        .concat(),
+    })
 }
 
 /// Classify every block: `None` keeps it, `Some(Strip)` removes it.
@@ -290,7 +307,8 @@ pub fn classify(input: &Input<'_>) -> Vec<Option<Strip>> {
                         "comments-header" | "comments-widget" => "comments",
                         _ => "outside-article",
                     };
-                    strip.reason = format!("after the \"{marker}\" marker that ends the article");
+                    strip.reason =
+                        ["after the \"", marker, "\" marker that ends the article"].concat();
                 }
             }
             out[i] = Some(strip);
@@ -518,7 +536,7 @@ fn announced(
 
 /// Strip decision for a block outside the main run.
 fn outside(f: &Features, input: &Input<'_>, i: usize, where_: &str) -> Strip {
-    if let Some(reason) = input.learned.get(i).and_then(|l| l.clone()) {
+    if let Some(reason) = learned_reason(input, i) {
         return Strip {
             kind: "learned-chrome",
             reason,
@@ -527,14 +545,14 @@ fn outside(f: &Features, input: &Input<'_>, i: usize, where_: &str) -> Strip {
     if let Some(h) = f.hit {
         return Strip {
             kind: h.kind,
-            reason: format!("phrase \"{}\" ({}), {where_}", h.phrase, h.lang),
+            reason: ["phrase \"", h.phrase, "\" (", h.lang, "), ", where_].concat(),
         };
     }
     if let Some(dom) = &input.blocks[i].dom {
         if let Some(neg) = &dom.negative {
             return Strip {
                 kind: "navigation",
-                reason: format!("{neg}, {where_}"),
+                reason: [neg, ", ", where_].concat(),
             };
         }
         if dom.link_density() > 0.5 {
@@ -547,7 +565,7 @@ fn outside(f: &Features, input: &Input<'_>, i: usize, where_: &str) -> Strip {
     if f.date_like {
         return Strip {
             kind: "dateline",
-            reason: format!("date/time line, {where_}"),
+            reason: ["date/time line, ", where_].concat(),
         };
     }
     Strip {
@@ -558,8 +576,8 @@ fn outside(f: &Features, input: &Input<'_>, i: usize, where_: &str) -> Strip {
 
 /// Decision for a block inside the main run.
 fn inside(f: &Features, class: Class, input: &Input<'_>, i: usize) -> Option<Strip> {
-    if let Some(reason) = input.learned.get(i).and_then(|l| l.clone()) {
-        if class != Class::Good {
+    if class != Class::Good {
+        if let Some(reason) = learned_reason(input, i) {
             return Some(Strip {
                 kind: "learned-chrome",
                 reason,
@@ -569,7 +587,7 @@ fn inside(f: &Features, class: Class, input: &Input<'_>, i: usize) -> Option<Str
     if let Some(h) = f.hit {
         return Some(Strip {
             kind: h.kind,
-            reason: format!("phrase \"{}\" ({})", h.phrase, h.lang),
+            reason: ["phrase \"", h.phrase, "\" (", h.lang, ")"].concat(),
         });
     }
     if matches!(class, Class::Good | Class::Near) {
@@ -947,6 +965,7 @@ mod tests {
             blocks: &blocks,
             feats: &feats,
             learned: &learned,
+            source: None,
         })
     }
 
@@ -980,6 +999,17 @@ mod tests {
         assert!(out[4].is_none() && out[5].is_none());
         assert_eq!(out[6].as_ref().unwrap().kind, "related-header");
         assert!(out[7].is_some());
+        let reasons: Vec<&str> = out.iter().flatten().map(|s| s.reason.as_str()).collect();
+        assert_eq!(
+            reasons,
+            [
+                "phrase \"home\" (en), before the article's main text",
+                "before the article's main text",
+                "before the article's main text",
+                "phrase \"related\" (en), after the end of the article",
+                "after the \"related-header\" marker that ends the article",
+            ]
+        );
     }
 
     #[test]

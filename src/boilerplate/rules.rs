@@ -222,8 +222,8 @@ fn caption_like(text: &str) -> bool {
     credit_shape && !text[..open].trim_end().ends_with(SENTENCE_END)
 }
 
-/// The classifier's input: the base text, its blocks, which blocks learned frequency marks as
-/// chrome (with the reason), and the document title if the page has one.
+/// The classifier's input: the base text, its blocks and their features, and which blocks learned
+/// frequency marks as chrome (with the count the reason names).
 pub struct Input<'a> {
     /// Base text the blocks point into.
     pub base: &'a str,
@@ -243,15 +243,8 @@ pub struct Input<'a> {
 /// The reason of a learned-chrome block, formatted only for the blocks it strips.
 fn learned_reason(input: &Input<'_>, i: usize) -> Option<String> {
     let n = (*input.learned.get(i)?)?;
-    Some(match input.source {
-        Some(s) => ["line seen in ", &n.to_string(), " earlier stories of ", s].concat(),
-        None => [
-            "line seen in ",
-            &n.to_string(),
-            " earlier stories of the stream",
-        ]
-        .concat(),
-    })
+    let of = input.source.unwrap_or("the stream");
+    Some(["line seen in ", &n.to_string(), " earlier stories of ", of].concat())
 }
 
 /// Classify every block: `None` keeps it, `Some(Strip)` removes it.
@@ -1057,6 +1050,38 @@ mod tests {
         let text = text.replace("reads:", "reads well.");
         let out = run(&text);
         assert!(out[2].is_some() && out[3].is_some());
+    }
+
+    #[test]
+    fn learned_reasons_read_as_formatted() {
+        let counts = [
+            Some(0),
+            Some(3),
+            Some(10),
+            Some(99),
+            Some(100),
+            Some(123_456),
+            Some(u32::MAX),
+            None,
+        ];
+        for source in [Some("example.com"), None] {
+            let input = Input {
+                base: "",
+                blocks: &[],
+                feats: &[],
+                folded: "",
+                learned: &counts,
+                source,
+            };
+            for (i, n) in counts.iter().enumerate() {
+                let want = n.map(|n| match source {
+                    Some(s) => format!("line seen in {n} earlier stories of {s}"),
+                    None => format!("line seen in {n} earlier stories of the stream"),
+                });
+                assert_eq!(learned_reason(&input, i), want);
+            }
+            assert_eq!(learned_reason(&input, counts.len()), None);
+        }
     }
 
     #[test]

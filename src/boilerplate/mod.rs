@@ -98,6 +98,8 @@ pub struct Analysis {
     base: Arc<String>,
     blocks: Vec<blocks::Block>,
     feats: Vec<rules::Features>,
+    /// The blocks' folded texts, one after the other ([`rules::Features::folded`]).
+    folded: String,
     line_keys: Vec<u64>,
 }
 
@@ -182,20 +184,13 @@ impl Stripper {
         learned: &[Option<u32>],
         source: Option<&str>,
     ) -> Cleaned {
-        let learned: Vec<Option<String>> = learned
-            .iter()
-            .map(|n| {
-                n.map(|n| match source {
-                    Some(s) => format!("line seen in {n} earlier stories of {s}"),
-                    None => format!("line seen in {n} earlier stories of the stream"),
-                })
-            })
-            .collect();
         let decisions = rules::classify(&rules::Input {
             base: &analysis.base,
             blocks: &analysis.blocks,
             feats: &analysis.feats,
-            learned: &learned,
+            folded: &analysis.folded,
+            learned,
+            source,
         });
         // Room for the kept blocks and their separators (reflowing only shortens them).
         let kept: usize = analysis
@@ -242,7 +237,9 @@ impl Stripper {
 /// Key of a block for learned chrome: xxh3-64 of its folded text (the folded prefix the
 /// classifier looks at) seeded with the block's byte length.
 pub fn line_key(text: &str) -> u64 {
-    key_of(&rules::features(text).folded, text.len())
+    let mut folded = String::new();
+    rules::features(text, &mut folded);
+    key_of(&folded, text.len())
 }
 
 fn key_of(folded: &str, len: usize) -> u64 {
@@ -267,21 +264,29 @@ fn check_size(content: &Content) -> Result<()> {
 
 /// The features and line keys of prepared blocks.
 fn analysis_of(prepared: Prepared) -> Analysis {
+    // Room for every block's folded head (folding seldom lengthens a text).
+    let heads: usize = prepared
+        .blocks
+        .iter()
+        .map(|b| (b.end - b.start).min(420))
+        .sum();
+    let mut folded = String::with_capacity(heads);
     let feats: Vec<rules::Features> = prepared
         .blocks
         .iter()
-        .map(|b| rules::features(b.text(&prepared.base)))
+        .map(|b| rules::features(b.text(&prepared.base), &mut folded))
         .collect();
     let line_keys: Vec<u64> = prepared
         .blocks
         .iter()
         .zip(&feats)
-        .map(|(b, f)| key_of(&f.folded, b.end - b.start))
+        .map(|(b, f)| key_of(f.folded(&folded), b.end - b.start))
         .collect();
     Analysis {
         base: Arc::new(prepared.base),
         blocks: prepared.blocks,
         feats,
+        folded,
         line_keys,
     }
 }
@@ -367,6 +372,47 @@ mod tests {
             .unwrap();
         assert_eq!(c.text, body(9));
         assert_eq!(c.removed[0].kind, "learned-chrome");
+        assert_eq!(
+            c.removed[0].reason,
+            "line seen in 3 earlier stories of site"
+        );
+        // Without a source the stream's lines are counted, and the reason says so.
+        let analysis = s
+            .analyze(
+                &Content::Text(format!("Most read: a headline of the day\n{}", body(9))),
+                InputFormat::Text,
+            )
+            .unwrap();
+        let c = s.decide(&analysis, &[Some(7), None], None);
+        assert_eq!(
+            c.removed[0].reason,
+            "line seen in 7 earlier stories of the stream"
+        );
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(300))]
+        /// The document's one buffer of folded texts holds, for each block, what folding the
+        /// block alone gives, and the line keys are those of the blocks alone.
+        #[test]
+        fn shared_folded_buffer_is_each_blocks_own_fold(
+            lines in proptest::collection::vec(lexicon::tests::tricky_text(), 1..8)
+        ) {
+            let text = lines.join("\n");
+            let a = Stripper::new()
+                .analyze(&Content::Text(text.clone()), InputFormat::Text)
+                .unwrap();
+            proptest::prop_assert_eq!(a.feats.len(), a.blocks.len());
+            for (i, (b, f)) in a.blocks.iter().zip(&a.feats).enumerate() {
+                let block = b.text(&a.base);
+                let mut head = block.len().min(420);
+                while !block.is_char_boundary(head) {
+                    head -= 1;
+                }
+                proptest::prop_assert_eq!(f.folded(&a.folded), lexicon::fold(&block[..head]));
+                proptest::prop_assert_eq!(a.line_keys[i], line_key(block));
+            }
+        }
     }
 
     #[test]

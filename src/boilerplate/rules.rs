@@ -21,7 +21,7 @@
 use std::collections::HashSet;
 
 use super::blocks::Block;
-use super::lexicon::{self, fold, Hit, Mode};
+use super::lexicon::{self, fold_into, Hit, Mode};
 use super::scan;
 
 /// Prose class of a block.
@@ -49,8 +49,9 @@ pub struct Strip {
 /// Per-block features.
 #[derive(Debug, Clone, Default)]
 pub struct Features {
-    /// Folded text (first 400 bytes' worth of characters are enough for phrases).
-    pub folded: String,
+    /// Where the block's folded text (first 420 bytes' worth of characters are enough for
+    /// phrases) lies in the document's folded texts (see [`features`] and [`Features::folded`]).
+    pub folded_at: (u32, u32),
     /// Non-space characters.
     pub chars: usize,
     /// Length weight: characters, with characters of scripts written without spaces counted
@@ -102,13 +103,29 @@ const STOP_SAMPLE: usize = 64;
 /// Characters of no-space scripts looked up as per-character stop words, at most.
 const CJK_SAMPLE: usize = super::scan::CJK_SAMPLE;
 
-/// Compute the features of one block.
-pub fn features(text: &str) -> Features {
+impl Features {
+    /// The block's folded text, from the document's folded texts `all` (what [`features`]
+    /// appended to; "" if `all` is not that text).
+    pub fn folded<'a>(&self, all: &'a str) -> &'a str {
+        all.get(self.folded_at.0 as usize..self.folded_at.1 as usize)
+            .unwrap_or("")
+    }
+}
+
+/// Compute the features of one block, appending its folded text to `folded` (one buffer for all
+/// the blocks of a document: no allocation per block).
+pub fn features(text: &str, folded_all: &mut String) -> Features {
     let lex = lexicon::lexicon();
     let mut f = Features::default();
     // Folded prefix for phrase lookup.
     let head_end = floor_boundary(text, 420);
-    f.folded = fold(&text[..head_end]);
+    let fold_start = folded_all.len();
+    fold_into(&text[..head_end], folded_all);
+    let folded = &folded_all[fold_start..];
+    f.folded_at = (
+        u32::try_from(fold_start).unwrap_or(u32::MAX),
+        u32::try_from(folded_all.len()).unwrap_or(u32::MAX),
+    );
     let mut tok = String::new();
     // Words are runs of non-whitespace (as `split_whitespace`); words past the folded head are
     // folded one by one for the stop-word statistics.
@@ -126,7 +143,7 @@ pub fn features(text: &str) -> Features {
     let digits = counts.digits;
     let weight = counts.weight;
     // The first words of the folded head.
-    lex.add_stop_words(&f.folded, STOP_SAMPLE, &mut f.stop_hits);
+    lex.add_stop_words(folded, STOP_SAMPLE, &mut f.stop_hits);
     f.weight = weight.max(0.0);
     f.digit_share = if f.chars == 0 {
         0.0
@@ -138,7 +155,7 @@ pub fn features(text: &str) -> Features {
     // A contained phrase only marks blocks of at most 400 bytes (see the filter), so longer
     // blocks skip that search.
     f.hit = lex
-        .lookup_with(&f.folded, text.len() <= 400)
+        .lookup_with(folded, text.len() <= 400)
         .filter(|h| match h.mode {
             Mode::Whole => true,
             Mode::Prefix | Mode::Contains => {
@@ -205,8 +222,8 @@ fn caption_like(text: &str) -> bool {
     credit_shape && !text[..open].trim_end().ends_with(SENTENCE_END)
 }
 
-/// The classifier's input: the base text, its blocks, which blocks learned frequency marks as
-/// chrome (with the reason), and the document title if the page has one.
+/// The classifier's input: the base text, its blocks and their features, and which blocks learned
+/// frequency marks as chrome (with the count the reason names).
 pub struct Input<'a> {
     /// Base text the blocks point into.
     pub base: &'a str,
@@ -214,8 +231,20 @@ pub struct Input<'a> {
     pub blocks: &'a [Block],
     /// Features of each block ([`features`]).
     pub feats: &'a [Features],
-    /// Learned-chrome reasons per block (`None` = not learned).
-    pub learned: &'a [Option<String>],
+    /// The blocks' folded texts, one after the other (see [`Features::folded`]).
+    pub folded: &'a str,
+    /// Per block, the number of earlier stories of the source the line was seen in, when that
+    /// makes it learned chrome (`None` = not learned).
+    pub learned: &'a [Option<u32>],
+    /// The source (site) the learned counts are of, named in the reason.
+    pub source: Option<&'a str>,
+}
+
+/// The reason of a learned-chrome block, formatted only for the blocks it strips.
+fn learned_reason(input: &Input<'_>, i: usize) -> Option<String> {
+    let n = (*input.learned.get(i)?)?;
+    let of = input.source.unwrap_or("the stream");
+    Some(["line seen in ", &n.to_string(), " earlier stories of ", of].concat())
 }
 
 /// Classify every block: `None` keeps it, `Some(Strip)` removes it.
@@ -237,7 +266,8 @@ pub fn classify(input: &Input<'_>) -> Vec<Option<Strip>> {
         })
         .collect();
     let end_marker: Vec<bool> = feats.iter().map(is_end_marker).collect();
-    let (start, end) = main_run(feats, &classes, &end_marker, lang);
+    let folded = |i: usize| feats[i].folded(input.folded);
+    let (start, end) = main_run(feats, input.folded, &classes, &end_marker);
 
     let mut out: Vec<Option<Strip>> = vec![None; n];
     let Some((start, end)) = start.zip(end) else {
@@ -267,7 +297,7 @@ pub fn classify(input: &Input<'_>) -> Vec<Option<Strip>> {
     }
     end = trailing_list(input, &classes, &end_marker, end);
     end = announced(input, &classes, &end_marker, container, end);
-    let title = find_title(feats, &classes, start);
+    let title = find_title(feats, input.folded, &classes, start);
     for i in 0..n {
         if i < start {
             if Some(i) != title {
@@ -290,7 +320,8 @@ pub fn classify(input: &Input<'_>) -> Vec<Option<Strip>> {
                         "comments-header" | "comments-widget" => "comments",
                         _ => "outside-article",
                     };
-                    strip.reason = format!("after the \"{marker}\" marker that ends the article");
+                    strip.reason =
+                        ["after the \"", marker, "\" marker that ends the article"].concat();
                 }
             }
             out[i] = Some(strip);
@@ -312,28 +343,28 @@ pub fn classify(input: &Input<'_>) -> Vec<Option<Strip>> {
     let mut seen: HashSet<&str, std::hash::BuildHasherDefault<lexicon::FastHasher>> =
         HashSet::with_capacity_and_hasher(n, Default::default());
     let first_kept = (0..n).find(|&i| out[i].is_none());
-    for i in 0..n {
-        if let (Some(t), Some(strip)) = (title, out[i].as_mut()) {
-            if i != t && feats[t].folded == feats[i].folded {
+    for (i, o) in out.iter_mut().enumerate() {
+        if let (Some(t), Some(strip)) = (title, o.as_mut()) {
+            if i != t && folded(t) == folded(i) {
                 strip.kind = "duplicate-title";
                 strip.reason = "repeats the headline".into();
             }
             continue;
         }
-        if out[i].is_some() {
+        if o.is_some() {
             continue;
         }
-        let key = lexicon::trim_marks(&feats[i].folded);
+        let key = lexicon::trim_marks(folded(i));
         if key.is_empty() {
             continue;
         }
         if !seen.insert(key) {
-            let kind = if first_kept.is_some_and(|t| feats[t].folded == feats[i].folded) {
+            let kind = if first_kept.is_some_and(|t| folded(t) == folded(i)) {
                 "duplicate-title"
             } else {
                 "duplicate-block"
             };
-            out[i] = Some(Strip {
+            *o = Some(Strip {
                 kind,
                 reason: "repeats a block kept earlier".into(),
             });
@@ -518,7 +549,7 @@ fn announced(
 
 /// Strip decision for a block outside the main run.
 fn outside(f: &Features, input: &Input<'_>, i: usize, where_: &str) -> Strip {
-    if let Some(reason) = input.learned.get(i).and_then(|l| l.clone()) {
+    if let Some(reason) = learned_reason(input, i) {
         return Strip {
             kind: "learned-chrome",
             reason,
@@ -527,14 +558,14 @@ fn outside(f: &Features, input: &Input<'_>, i: usize, where_: &str) -> Strip {
     if let Some(h) = f.hit {
         return Strip {
             kind: h.kind,
-            reason: format!("phrase \"{}\" ({}), {where_}", h.phrase, h.lang),
+            reason: ["phrase \"", h.phrase, "\" (", h.lang, "), ", where_].concat(),
         };
     }
     if let Some(dom) = &input.blocks[i].dom {
         if let Some(neg) = &dom.negative {
             return Strip {
                 kind: "navigation",
-                reason: format!("{neg}, {where_}"),
+                reason: [neg, ", ", where_].concat(),
             };
         }
         if dom.link_density() > 0.5 {
@@ -547,7 +578,7 @@ fn outside(f: &Features, input: &Input<'_>, i: usize, where_: &str) -> Strip {
     if f.date_like {
         return Strip {
             kind: "dateline",
-            reason: format!("date/time line, {where_}"),
+            reason: ["date/time line, ", where_].concat(),
         };
     }
     Strip {
@@ -558,8 +589,8 @@ fn outside(f: &Features, input: &Input<'_>, i: usize, where_: &str) -> Strip {
 
 /// Decision for a block inside the main run.
 fn inside(f: &Features, class: Class, input: &Input<'_>, i: usize) -> Option<Strip> {
-    if let Some(reason) = input.learned.get(i).and_then(|l| l.clone()) {
-        if class != Class::Good {
+    if class != Class::Good {
+        if let Some(reason) = learned_reason(input, i) {
             return Some(Strip {
                 kind: "learned-chrome",
                 reason,
@@ -569,7 +600,7 @@ fn inside(f: &Features, class: Class, input: &Input<'_>, i: usize) -> Option<Str
     if let Some(h) = f.hit {
         return Some(Strip {
             kind: h.kind,
-            reason: format!("phrase \"{}\" ({})", h.phrase, h.lang),
+            reason: ["phrase \"", h.phrase, "\" (", h.lang, ")"].concat(),
         });
     }
     if matches!(class, Class::Good | Class::Near) {
@@ -728,9 +759,9 @@ fn prose_class(
 /// Find the main run of prose: `(first, last)` block indices, inclusive.
 fn main_run(
     feats: &[Features],
+    folded: &str,
     classes: &[Class],
     end_marker: &[bool],
-    _lang: Option<usize>,
 ) -> (Option<usize>, Option<usize>) {
     // Gap allowed inside a cluster: a short block costs 1, a phrase-marked in-article widget
     // (caption, ad, share bar, inline read-also) 0.5, other chrome (links, DOM hints) 2.
@@ -819,8 +850,8 @@ fn main_run(
     for c in &clusters[m + 1..] {
         let marker_between = (end + 1..c.0).any(|i| end_marker[i]);
         let gap = c.0 - end - 1;
-        let vocab = vocab.get_or_insert_with(|| vocabulary(feats, start, end));
-        let overlap = overlap(vocab, feats, c.0, c.1);
+        let vocab = vocab.get_or_insert_with(|| vocabulary(feats, folded, start, end));
+        let overlap = overlap(vocab, feats, folded, c.0, c.1);
         let joins = if comment_between(end + 1, c.0) {
             false
         } else if marker_between {
@@ -831,15 +862,15 @@ fn main_run(
         if !joins {
             break;
         }
-        vocab.extend(vocabulary(feats, c.0, c.1));
+        vocab.extend(vocabulary(feats, folded, c.0, c.1));
         end = c.1;
     }
     // Extend backward.
     for c in clusters[..m].iter().rev() {
         let marker_between = (c.1 + 1..start).any(|i| end_marker[i]);
         let gap = start - c.1 - 1;
-        let vocab = vocab.get_or_insert_with(|| vocabulary(feats, start, end));
-        let overlap = overlap(vocab, feats, c.0, c.1);
+        let vocab = vocab.get_or_insert_with(|| vocabulary(feats, folded, start, end));
+        let overlap = overlap(vocab, feats, folded, c.0, c.1);
         let joins = if marker_between {
             overlap >= CONTINUES && gap <= 10
         } else {
@@ -848,7 +879,7 @@ fn main_run(
         if !joins {
             break;
         }
-        vocab.extend(vocabulary(feats, c.0, c.1));
+        vocab.extend(vocabulary(feats, folded, c.0, c.1));
         start = c.0;
     }
     (Some(start), Some(end))
@@ -857,11 +888,11 @@ fn main_run(
 /// Content words (folded, four characters or more) of blocks `s..=e`.
 type Vocab = HashSet<u64, std::hash::BuildHasherDefault<lexicon::FastHasher>>;
 
-fn vocabulary(feats: &[Features], s: usize, e: usize) -> Vocab {
-    let bytes: usize = feats[s..=e].iter().map(|f| f.folded.len()).sum();
+fn vocabulary(feats: &[Features], folded: &str, s: usize, e: usize) -> Vocab {
+    let bytes: usize = feats[s..=e].iter().map(|f| f.folded(folded).len()).sum();
     let mut v = Vocab::with_capacity_and_hasher(bytes / 8, Default::default());
     for f in &feats[s..=e] {
-        v.extend(content_words(&f.folded));
+        v.extend(content_words(f.folded(folded)));
     }
     v
 }
@@ -880,11 +911,11 @@ fn content_words(folded: &str) -> impl Iterator<Item = u64> + '_ {
 }
 
 /// Share of the content words of blocks `s..=e` found in `vocab`.
-fn overlap(vocab: &Vocab, feats: &[Features], s: usize, e: usize) -> f32 {
+fn overlap(vocab: &Vocab, feats: &[Features], folded: &str, s: usize, e: usize) -> f32 {
     let mut hit = 0usize;
     let mut all = 0usize;
     for f in &feats[s..=e] {
-        for key in content_words(&f.folded) {
+        for key in content_words(f.folded(folded)) {
             all += 1;
             if vocab.contains(&key) {
                 hit += 1;
@@ -900,7 +931,7 @@ fn overlap(vocab: &Vocab, feats: &[Features], s: usize, e: usize) -> f32 {
 
 /// The headline: the nearest heading-like block before the main run, skipping datelines,
 /// captions and phrase-marked chrome; if the same line appears just before it, the first copy.
-fn find_title(feats: &[Features], classes: &[Class], start: usize) -> Option<usize> {
+fn find_title(feats: &[Features], folded: &str, classes: &[Class], start: usize) -> Option<usize> {
     let mut i = start;
     let mut steps = 0;
     while i > 0 && steps < 6 {
@@ -916,7 +947,7 @@ fn find_title(feats: &[Features], classes: &[Class], start: usize) -> Option<usi
         let heading = f.weight >= 12.0
             && f.words <= 30
             && f.chars <= 250
-            && !f.folded.ends_with('.')
+            && !f.folded(folded).ends_with('.')
             && classes[i] != Class::Good;
         if !heading {
             return None;
@@ -924,7 +955,7 @@ fn find_title(feats: &[Features], classes: &[Class], start: usize) -> Option<usi
         // An identical copy just before: keep the first, the later one is the duplicate.
         let mut first = i;
         for j in (i.saturating_sub(3)..i).rev() {
-            if feats[j].folded == f.folded {
+            if feats[j].folded(folded) == f.folded(folded) {
                 first = j;
             }
         }
@@ -938,15 +969,26 @@ mod tests {
     use super::*;
     use crate::boilerplate::blocks::text_blocks;
 
+    /// The features of one block alone.
+    fn features(text: &str) -> Features {
+        super::features(text, &mut String::new())
+    }
+
     fn run(text: &str) -> Vec<Option<Strip>> {
         let blocks = text_blocks(text);
         let learned = vec![None; blocks.len()];
-        let feats: Vec<Features> = blocks.iter().map(|b| features(b.text(text))).collect();
+        let mut folded = String::new();
+        let feats: Vec<Features> = blocks
+            .iter()
+            .map(|b| super::features(b.text(text), &mut folded))
+            .collect();
         classify(&Input {
             base: text,
             blocks: &blocks,
             feats: &feats,
+            folded: &folded,
             learned: &learned,
+            source: None,
         })
     }
 
@@ -980,6 +1022,17 @@ mod tests {
         assert!(out[4].is_none() && out[5].is_none());
         assert_eq!(out[6].as_ref().unwrap().kind, "related-header");
         assert!(out[7].is_some());
+        let reasons: Vec<&str> = out.iter().flatten().map(|s| s.reason.as_str()).collect();
+        assert_eq!(
+            reasons,
+            [
+                "phrase \"home\" (en), before the article's main text",
+                "before the article's main text",
+                "before the article's main text",
+                "phrase \"related\" (en), after the end of the article",
+                "after the \"related-header\" marker that ends the article",
+            ]
+        );
     }
 
     #[test]
@@ -997,6 +1050,38 @@ mod tests {
         let text = text.replace("reads:", "reads well.");
         let out = run(&text);
         assert!(out[2].is_some() && out[3].is_some());
+    }
+
+    #[test]
+    fn learned_reasons_read_as_formatted() {
+        let counts = [
+            Some(0),
+            Some(3),
+            Some(10),
+            Some(99),
+            Some(100),
+            Some(123_456),
+            Some(u32::MAX),
+            None,
+        ];
+        for source in [Some("example.com"), None] {
+            let input = Input {
+                base: "",
+                blocks: &[],
+                feats: &[],
+                folded: "",
+                learned: &counts,
+                source,
+            };
+            for (i, n) in counts.iter().enumerate() {
+                let want = n.map(|n| match source {
+                    Some(s) => format!("line seen in {n} earlier stories of {s}"),
+                    None => format!("line seen in {n} earlier stories of the stream"),
+                });
+                assert_eq!(learned_reason(&input, i), want);
+            }
+            assert_eq!(learned_reason(&input, counts.len()), None);
+        }
     }
 
     #[test]

@@ -1,7 +1,7 @@
 //! Throughput and peak memory of `neardup audit` over synthetic news.
 //!
 //! `cargo bench --bench audit` (env `NEARDUP_BENCH_DOCS`, default 100 000; `NEARDUP_BENCH_THREADS`,
-//! default 0 = as many as cores; `NEARDUP_BENCH_FILE=PATH` keeps the synthetic JSONL there and
+//! default 0 = one fewer than the cores, as `neardup audit` does; `NEARDUP_BENCH_FILE=PATH` keeps the synthetic JSONL there and
 //! reuses it when it has the right number of lines, e.g. to profile `neardup audit PATH`). Documents are made from the texts of `../shared/data/neardup/dev.jsonl`
 //! (read at bench time, never committed): the first pass is the dev set as is; every later
 //! document is, by a fixed pseudo-random draw, an exact reprint of an earlier synthetic document

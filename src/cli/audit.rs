@@ -25,7 +25,8 @@ pub struct AuditArgs {
     /// Output directory (created if missing).
     #[arg(long, default_value = "neardup-audit")]
     pub out: PathBuf,
-    /// Decoding and preparing threads (0 = as many as cores).
+    /// Decoding and preparing threads besides the committing one, which prepares too (0 = one
+    /// fewer than the cores).
     #[arg(long, default_value_t = 0)]
     pub threads: usize,
     /// Never show the progress bar.

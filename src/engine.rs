@@ -19,7 +19,10 @@
 //!
 //! What was learned is tracked per source: each namespace keeps [`EPOCH_BUCKETS`] learn
 //! counters, and a document compares only the counter its source hashes to, so learning from
-//! other sources (almost every commit in a multi-source corpus) costs its commit nothing.
+//! other sources (almost every commit in a multi-source corpus) costs its commit nothing. A
+//! second set of counters moves only when which lines are learned chrome may have changed;
+//! [`Engine::commit_stale_reasons`], which tolerates stale counts in reasons, does not look the
+//! lines up again while that one stands still.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
@@ -114,6 +117,8 @@ struct Head {
     cleaned: Cleaned,
     /// The learn counter of the document's source bucket when it was stripped.
     epoch: u64,
+    /// The chrome-set counter of that bucket then (see `Namespace::chrome_epochs`).
+    chrome_epoch: u64,
     /// Arrival time (seconds since the epoch) used when `published_at` is absent.
     arrival: i64,
 }
@@ -180,6 +185,10 @@ struct Namespace {
     /// [`Stripper::learn`] under the state lock; see `Head::epoch`. Atomics, so `prepare`
     /// reads them without waiting for a commit.
     epochs: [AtomicU64; EPOCH_BUCKETS],
+    /// Like `epochs`, but bumped only when [`Stripper::learn`] says which of the source's lines
+    /// are learned chrome may have changed (a line reached the threshold, lines were evicted):
+    /// while it stands still, stripping decisions cannot change, only the counts reasons cite.
+    chrome_epochs: [AtomicU64; EPOCH_BUCKETS],
     /// One mutex per namespace makes check-and-insert atomic within it (two identical documents
     /// sent at once yield exactly one original); namespaces proceed in parallel. A plain mutex,
     /// not a read-write lock: every check may insert, and the critical section is short and
@@ -224,11 +233,16 @@ impl Namespace {
         self.epochs[bucket_of(source)].load(Ordering::Acquire)
     }
 
+    /// The chrome-set counter a document of `source` compares.
+    fn chrome_epoch_of(&self, source: Option<&str>) -> u64 {
+        self.chrome_epochs[bucket_of(source)].load(Ordering::Acquire)
+    }
+
     /// [`Stripper::learn`], then bump the counters it may have changed: the source's own,
     /// or every one once the stripper holds as many sources as it keeps (learning a new one
     /// may then evict another's lines). Call under the state lock.
     fn learn(&self, state: &mut NamespaceState, source: Option<&str>, keys: &[u64], story: &str) {
-        self.stripper.learn(source, keys, story);
+        let chrome_changed = self.stripper.learn(source, keys, story);
         if !state.many_sources {
             let scope = source.unwrap_or("");
             if !state.sources.contains(scope) {
@@ -242,11 +256,16 @@ impl Namespace {
         // Released after the stripper's write: a prepare that reads the new value sees
         // what was learned.
         if state.many_sources {
-            for e in &self.epochs {
+            for (e, c) in self.epochs.iter().zip(&self.chrome_epochs) {
                 e.fetch_add(1, Ordering::Release);
+                c.fetch_add(1, Ordering::Release);
             }
         } else {
-            self.epochs[bucket_of(source)].fetch_add(1, Ordering::Release);
+            let bucket = bucket_of(source);
+            if chrome_changed {
+                self.chrome_epochs[bucket].fetch_add(1, Ordering::Release);
+            }
+            self.epochs[bucket].fetch_add(1, Ordering::Release);
         }
     }
 }
@@ -371,6 +390,7 @@ impl Engine {
                 Arc::new(Namespace {
                     stripper: Stripper::new(),
                     epochs: std::array::from_fn(|_| AtomicU64::new(0)),
+                    chrome_epochs: std::array::from_fn(|_| AtomicU64::new(0)),
                     state: Mutex::new(NamespaceState {
                         index: NamespaceIndex::new(index_cfg),
                         stats: NamespaceStats::default(),
@@ -413,6 +433,7 @@ impl Engine {
         let ns = self.namespace(namespace);
         // Read before looking up what was learned (see `Namespace::learn`).
         let epoch = ns.epoch_of(doc.source.as_deref());
+        let chrome_epoch = ns.chrome_epoch_of(doc.source.as_deref());
         // The analysis takes the body (a text body without a copy); the document keeps an
         // empty one.
         let content_len = doc.content_len();
@@ -429,6 +450,7 @@ impl Engine {
                 content_len,
                 cleaned,
                 epoch,
+                chrome_epoch,
                 arrival: now_secs(),
             },
             spent: Spent {
@@ -496,6 +518,7 @@ impl Engine {
             content_len,
             mut cleaned,
             epoch,
+            chrome_epoch,
             arrival,
         } = head;
         let Spent {
@@ -506,7 +529,13 @@ impl Engine {
         let ns = self.namespace(namespace);
         let mut state = ns.state.lock();
         let mut restripped = false;
-        if ns.epoch_of(doc.source.as_deref()) != epoch {
+        // Without exact reasons, only a change in which lines are chrome matters.
+        let stale = if exact_reasons {
+            ns.epoch_of(doc.source.as_deref()) != epoch
+        } else {
+            ns.chrome_epoch_of(doc.source.as_deref()) != chrome_epoch
+        };
+        if stale {
             // The stripper learned about this source since the document was stripped. The
             // decision depends on the learned state only through what is known about the
             // document's own lines: when that changed, decide again (cheap; the analysis is

@@ -228,11 +228,16 @@ impl LineFrequency {
             .collect()
     }
 
-    /// Count the document's lines for `story`, once per story.
-    pub fn learn(&self, source: Option<&str>, keys: &[u64], story: &str) {
+    /// Count the document's lines for `story`, once per story. Returns whether which lines of
+    /// the source are learned chrome ([`lookup`](Self::lookup) gives `Some`) may have changed:
+    /// a line reached `min_stories`, or lines were dropped or decayed to make room, or a whole
+    /// source was dropped for a new one. When false, every line is chrome or not exactly as
+    /// before (only counts grew).
+    pub fn learn(&self, source: Option<&str>, keys: &[u64], story: &str) -> bool {
         if keys.is_empty() {
-            return;
+            return false;
         }
+        let mut chrome_changed = false;
         let story_hash = xxhash_rust::xxh3::xxh3_64(story.as_bytes());
         let mut scopes = self.scopes.write();
         let name = scope_name(source);
@@ -246,12 +251,13 @@ impl LineFrequency {
                     .map(|(n, _)| n.clone())
                 {
                     scopes.remove(&victim);
+                    chrome_changed = true;
                 }
             }
             scopes.insert(name.to_string(), Scope::default());
         }
         let Some(scope) = scopes.get_mut(name) else {
-            return;
+            return chrome_changed;
         };
         let mut new_story = false;
         for &k in keys {
@@ -263,6 +269,7 @@ impl LineFrequency {
             }
             new_story = true;
             stat.stories = stat.stories.saturating_add(1);
+            chrome_changed |= stat.stories == self.config.min_stories;
             stat.push(story_hash);
         }
         if new_story {
@@ -270,7 +277,9 @@ impl LineFrequency {
         }
         if scope.lines.len() > self.config.max_lines_per_scope {
             evict(scope, self.config.max_lines_per_scope);
+            chrome_changed = true;
         }
+        chrome_changed
     }
 
     /// Number of lines tracked over all sources.
@@ -546,6 +555,44 @@ mod tests {
             proptest::prop_assert_eq!(f.export(), r.export(cfg));
             let back = LineFrequency::import(f.export()).unwrap();
             proptest::prop_assert_eq!(back.export(), r.export(cfg));
+        }
+
+        /// A learn that says the chrome lines did not change leaves every line of every
+        /// source chrome or not exactly as before (the engine then skips looking lines up
+        /// again at commit).
+        #[test]
+        fn a_learn_that_reports_no_chrome_change_changes_none(
+            docs in proptest::collection::vec(
+                (0u8..4, proptest::collection::vec(0u64..24, 0..12), 0u8..10),
+                0..120,
+            ),
+            max_lines in 4usize..40,
+            max_scopes in 1usize..4,
+            min_stories in 1u32..4,
+        ) {
+            let cfg = FrequencyConfig {
+                min_stories,
+                max_lines_per_scope: max_lines,
+                max_scopes,
+            };
+            let f = LineFrequency::new(cfg);
+            let all: Vec<u64> = (0..24).collect();
+            let chrome = |f: &LineFrequency| -> Vec<Vec<bool>> {
+                (0u8..4)
+                    .map(|src| {
+                        let source = (src > 0).then(|| format!("s{src}"));
+                        f.lookup(source.as_deref(), &all).iter().map(Option::is_some).collect()
+                    })
+                    .collect()
+            };
+            for (src, keys, story) in &docs {
+                let source = (*src > 0).then(|| format!("s{src}"));
+                let before = chrome(&f);
+                let changed = f.learn(source.as_deref(), keys, &format!("story-{story}"));
+                if !changed {
+                    proptest::prop_assert_eq!(chrome(&f), before);
+                }
+            }
         }
     }
 

@@ -229,8 +229,10 @@ impl Stripper {
     /// Record the blocks of a document that joined `story` (its duplicate cluster), so that lines
     /// recurring across many *stories* of one source are later stripped as chrome. A story counts
     /// once however many copies of it arrive.
-    pub fn learn(&self, source: Option<&str>, line_keys: &[u64], story: &str) {
-        self.freq.learn(source, line_keys, story);
+    /// Returns whether which of the source's lines are learned chrome may have changed (see
+    /// [`LineFrequency::learn`]).
+    pub fn learn(&self, source: Option<&str>, line_keys: &[u64], story: &str) -> bool {
+        self.freq.learn(source, line_keys, story)
     }
 }
 

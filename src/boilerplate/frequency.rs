@@ -515,16 +515,22 @@ mod tests {
         }
     }
 
+    /// Learns of (source 0–3, line keys of 24, story of 10): repeated lines, copies of a
+    /// story, full scopes and too many sources all happen.
+    fn learns() -> impl proptest::strategy::Strategy<Value = Vec<(u8, Vec<u64>, u8)>> {
+        proptest::collection::vec(
+            (0u8..4, proptest::collection::vec(0u64..24, 0..12), 0u8..10),
+            0..120,
+        )
+    }
+
     proptest::proptest! {
         /// Whatever is learned (repeated lines, copies of a story, more than `RECENT` stories
         /// per line, full scopes and too many sources), the table holds exactly what the
         /// first, plain implementation held, and answers lookups the same.
         #[test]
         fn counts_as_the_plain_reference_does(
-            docs in proptest::collection::vec(
-                (0u8..4, proptest::collection::vec(0u64..24, 0..12), 0u8..10),
-                0..120,
-            ),
+            docs in learns(),
             max_lines in 4usize..40,
             max_scopes in 1usize..4,
         ) {
@@ -562,10 +568,7 @@ mod tests {
         /// again at commit).
         #[test]
         fn a_learn_that_reports_no_chrome_change_changes_none(
-            docs in proptest::collection::vec(
-                (0u8..4, proptest::collection::vec(0u64..24, 0..12), 0u8..10),
-                0..120,
-            ),
+            docs in learns(),
             max_lines in 4usize..40,
             max_scopes in 1usize..4,
             min_stories in 1u32..4,

@@ -150,23 +150,32 @@ fn bucket_sort<T: Copy + Ord + Default>(
     for &h in values.iter() {
         starts[top(h, shift) + 1] += 1;
     }
-    let mut crowded = false;
+    // The crowded test is a pass of its own (it vectorizes; inside the prefix sums it cost
+    // two instructions per bucket).
+    let crowded = starts
+        .iter()
+        .fold(0u32, |any, &count| any | u32::from(count > 32))
+        != 0;
     for b in 0..buckets {
-        crowded |= starts[b + 1] > 32;
         starts[b + 1] += starts[b];
     }
     let mut sorted = vec![T::default(); n];
-    let mut next = starts.clone();
+    // The scatter advances each bucket's start to its end (= the next bucket's start), so the
+    // bounds of bucket b are afterwards `ends[b - 1]..ends[b]` (0 for the first): no copy of the
+    // starts is kept.
+    let ends = &mut starts;
     for &h in values.iter() {
-        let slot = &mut next[top(h, shift)];
+        let slot = &mut ends[top(h, shift)];
         sorted[*slot as usize] = h;
         *slot += 1;
     }
     if crowded {
-        for pair in starts.windows(2) {
-            if pair[1] - pair[0] > 32 {
-                sorted[pair[0] as usize..pair[1] as usize].sort_unstable();
+        let mut lo = 0u32;
+        for &hi in &ends[..buckets] {
+            if hi - lo > 32 {
+                sorted[lo as usize..hi as usize].sort_unstable();
             }
+            lo = hi;
         }
     }
     for i in 1..n {

@@ -71,10 +71,13 @@ pub fn band_keys(sig: &[u32], bands: usize, rows: usize) -> Vec<u64> {
         .collect()
 }
 
+/// Salt of the sketch sample's hash (see [`sampled`]).
+const SAMPLE_SALT: u64 = 0x5ca1_ab1e;
+
 /// Whether a shingle hash belongs to the sketch sample of one in `rate`.
 #[inline]
 pub fn sampled(h: u64, rate: u64) -> bool {
-    let x = mix64(h ^ 0x5ca1_ab1e);
+    let x = mix64(h ^ SAMPLE_SALT);
     // A power-of-two rate (the default) by mask: the same test without a division.
     rate <= 1
         || if rate.is_power_of_two() {
@@ -82,6 +85,26 @@ pub fn sampled(h: u64, rate: u64) -> bool {
         } else {
             x % rate == 0
         }
+}
+
+/// The mask that [`sampled_by_mask`] tests for a sampling `rate` that has one (a power of two,
+/// or at most 1: every shingle), so that a loop over many shingles tests the rate once:
+/// `sampled(h, rate) == sampled_by_mask(h, mask)`. None for other rates.
+#[inline]
+pub fn sample_mask(rate: u64) -> Option<u64> {
+    if rate <= 1 {
+        Some(0)
+    } else if rate.is_power_of_two() {
+        Some(rate - 1)
+    } else {
+        None
+    }
+}
+
+/// [`sampled`] under the mask [`sample_mask`] gave for the rate.
+#[inline]
+pub fn sampled_by_mask(h: u64, mask: u64) -> bool {
+    mix64(h ^ SAMPLE_SALT) & mask == 0
 }
 
 /// The verification sketch: the sampled shingles' 32-bit keys, sorted, distinct, at most `cap`
@@ -135,6 +158,20 @@ mod tests {
         let s = signature(&[42], 8);
         assert!(s.iter().all(|&v| v != u32::MAX));
         assert_eq!(band_keys(&s, 4, 2).len(), 4);
+    }
+
+    proptest::proptest! {
+        /// The mask test samples exactly the shingles the rate test samples, for every rate
+        /// that has a mask (and only those have one).
+        #[test]
+        fn mask_sampling_equals_rate_sampling(h in proptest::num::u64::ANY, rate in 0u64..300, shift in 0u32..64) {
+            for rate in [rate, 1u64 << shift] {
+                match sample_mask(rate) {
+                    Some(mask) => proptest::prop_assert_eq!(sampled_by_mask(h, mask), sampled(h, rate)),
+                    None => proptest::prop_assert!(rate > 1 && !rate.is_power_of_two()),
+                }
+            }
+        }
     }
 
     #[test]

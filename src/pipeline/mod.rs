@@ -106,15 +106,25 @@ fn features_of_tokens(
     let mut sketch_keys = vec![0u32; th.hashes.len() + 1];
     let mut sampled = 0usize;
     let mut all = Vec::new();
-    let shingle_count = shingle::for_each_shingle(&th, cfg.shingle_words, |h| {
-        if cfg.minhash_len > 0 {
-            all.push(h);
-        }
+    let mut sample = |h: u64, taken: bool| {
         if let Some(slot) = sketch_keys.get_mut(sampled) {
             *slot = minhash::sketch_key(h);
-            sampled += usize::from(minhash::sampled(h, cfg.sketch_sample));
+            sampled += usize::from(taken);
         }
-    });
+    };
+    // The common configuration (no signature, a power-of-two rate) gets a loop of its own,
+    // with the rate's mask computed once, not tested per shingle.
+    let shingle_count = match (cfg.minhash_len > 0, minhash::sample_mask(cfg.sketch_sample)) {
+        (false, Some(mask)) => shingle::for_each_shingle(&th, cfg.shingle_words, |h| {
+            sample(h, minhash::sampled_by_mask(h, mask))
+        }),
+        _ => shingle::for_each_shingle(&th, cfg.shingle_words, |h| {
+            if cfg.minhash_len > 0 {
+                all.push(h);
+            }
+            sample(h, minhash::sampled(h, cfg.sketch_sample))
+        }),
+    };
     sketch_keys.truncate(sampled);
     numbers.sort_unstable();
     numbers.dedup();

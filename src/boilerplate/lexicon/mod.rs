@@ -1593,6 +1593,25 @@ pub(crate) mod tests {
         }
 
         #[test]
+        fn fold_of_two_byte_runs_matches_its_definition(
+            pieces in proptest::collection::vec(
+                proptest::sample::select(
+                    &["ب", "ع", "م", "ل", "ي", "و", " ", " ", "أ", "ة", "\u{64B}", "ی", "Я", "ж", "é", "  ", "a", "،", "中", "\u{A0}"][..],
+                ),
+                0..200,
+            ),
+            weights in proptest::collection::vec(0usize..40, 1..6),
+        ) {
+            // Mostly letters that fold to themselves, with the odd one that does not.
+            let mut s = String::new();
+            for (k, p) in pieces.iter().enumerate() {
+                let w = weights[k % weights.len()];
+                s.push_str(if k % 41 < w { p } else { ["ب", "ع", " ", "ж"][k % 4] });
+            }
+            proptest::prop_assert_eq!(fold(&s), fold_reference(&s));
+        }
+
+        #[test]
         fn stop_masks_match_the_word_lists(s in tricky_text()) {
             let lex = lexicon();
             let mut words: HashMap<String, u32> = HashMap::new();

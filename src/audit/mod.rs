@@ -379,16 +379,16 @@ impl Auditor {
     }
 }
 
+/// The lines a snippet is made of: trimmed, empty ones left out.
+fn snippet_lines(text: &str) -> impl Iterator<Item = &str> {
+    text.lines().map(str::trim).filter(|l| !l.is_empty())
+}
+
 /// The first `chars` characters of a clean text, lines joined with ` ¶ `.
 fn snippet(text: &str, chars: usize) -> String {
     let mut out = String::new();
     let mut n = 0;
-    for (i, line) in text
-        .lines()
-        .map(str::trim)
-        .filter(|l| !l.is_empty())
-        .enumerate()
-    {
+    for (i, line) in snippet_lines(text).enumerate() {
         if n >= chars {
             break;
         }
@@ -462,12 +462,7 @@ mod tests {
     fn reference_snippet(text: &str, chars: usize) -> String {
         let mut out = String::new();
         let mut n = 0;
-        for (i, line) in text
-            .lines()
-            .map(str::trim)
-            .filter(|l| !l.is_empty())
-            .enumerate()
-        {
+        for (i, line) in snippet_lines(text).enumerate() {
             if n >= chars {
                 break;
             }

@@ -107,6 +107,18 @@ pub struct Prepared {
     spent: Spent,
 }
 
+/// What [`Engine::try_commit_deferred`] did.
+// Returned by value once per attempt and never stored: boxing the larger variant would only
+// add an allocation to every busy attempt.
+#[allow(clippy::large_enum_variant)]
+#[derive(Debug)]
+pub enum TryCommit {
+    /// Committed: the verdict, and the store write to acknowledge it after.
+    Done(CheckOutcome, PendingWrite),
+    /// Another commit held the namespace: the prepared document, untouched, to try again.
+    Busy(Prepared),
+}
+
 /// The parts of a [`Prepared`] that a commit uses up.
 #[derive(Debug, Clone)]
 struct Head {
@@ -513,6 +525,44 @@ impl Engine {
         opts: &CheckOptions,
         exact_reasons: bool,
     ) -> Result<(CheckOutcome, bool, PendingWrite)> {
+        let ns = self.namespace(namespace);
+        let state = ns.state.lock();
+        self.commit_locked(namespace, &ns, state, head, spent, opts, exact_reasons)
+    }
+
+    /// [`check_deferred`](Self::check_deferred)'s commit for callers that have other work to
+    /// do while the namespace is busy (an async server): when another commit of the namespace
+    /// holds it, the prepared document comes back ([`TryCommit::Busy`]) instead of this
+    /// thread waiting; the caller tries again later. A commit that goes ahead is
+    /// [`check_deferred`](Self::check_deferred)'s to the byte.
+    pub fn try_commit_deferred(
+        &self,
+        namespace: &str,
+        prepared: Prepared,
+        opts: &CheckOptions,
+    ) -> Result<TryCommit> {
+        let ns = self.namespace(namespace);
+        let Some(state) = ns.state.try_lock() else {
+            return Ok(TryCommit::Busy(prepared));
+        };
+        let Prepared { head, mut spent } = prepared;
+        let (outcome, _, pending) =
+            self.commit_locked(namespace, &ns, state, head, &mut spent, opts, true)?;
+        Ok(TryCommit::Done(outcome, pending))
+    }
+
+    /// [`commit_with`](Self::commit_with) once the namespace's lock is held.
+    #[allow(clippy::too_many_arguments)]
+    fn commit_locked(
+        &self,
+        namespace: &str,
+        ns: &Namespace,
+        mut state: parking_lot::MutexGuard<'_, NamespaceState>,
+        head: Head,
+        spent: &mut Spent,
+        opts: &CheckOptions,
+        exact_reasons: bool,
+    ) -> Result<(CheckOutcome, bool, PendingWrite)> {
         let Head {
             doc,
             content_len,
@@ -526,8 +576,6 @@ impl Engine {
             learned,
             features,
         } = spent;
-        let ns = self.namespace(namespace);
-        let mut state = ns.state.lock();
         let mut restripped = false;
         // Without exact reasons, only a change in which lines are chrome matters.
         let stale = if exact_reasons {
@@ -801,5 +849,48 @@ impl Engine {
             .collect();
         out.sort_by(|a, b| a.namespace.cmp(&b.namespace));
         out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    const STORY: &str = "The defence ministers spoke by phone on Tuesday about the border talks.\n\
+        Both sides agreed to meet again next month in the capital, officials said.\n";
+
+    #[test]
+    fn a_busy_namespace_hands_the_prepared_document_back() {
+        let engine = Engine::in_memory();
+        let opts = CheckOptions::default();
+        let prepared = engine
+            .prepare("s", Document::text("a", STORY), &opts)
+            .unwrap();
+        let ns = engine.namespace("s");
+        let held = ns.state.lock();
+        // Tried on another thread, so a commit that waits for the lock fails the test instead
+        // of hanging it.
+        let (tx, rx) = std::sync::mpsc::channel();
+        let (e, o) = (engine.clone(), opts.clone());
+        std::thread::spawn(move || {
+            let _ = tx.send(e.try_commit_deferred("s", prepared, &o));
+        });
+        let tried = rx
+            .recv_timeout(Duration::from_secs(10))
+            .expect("try_commit_deferred waited for the namespace");
+        let Ok(TryCommit::Busy(prepared)) = tried else {
+            panic!("committed while another commit held the namespace");
+        };
+        drop(held);
+        let Ok(TryCommit::Done(first, _)) = engine.try_commit_deferred("s", prepared, &opts) else {
+            panic!("not committed with the namespace free");
+        };
+        assert!(first.inserted);
+        assert_eq!(first.duplicate_of, None);
+        let again = engine
+            .check("s", Document::text("b", STORY), &opts)
+            .unwrap();
+        assert_eq!(again.duplicate_of.as_deref(), Some("a"));
     }
 }

@@ -141,18 +141,13 @@ impl NearDupService {
             && bytes <= INLINE_MAX_BYTES
     }
 
-    /// Run one engine call, inside the deadline, under one of the `max_inflight` permits: on
-    /// this thread when `inline` (see [`EngineCalls::Inline`]), else on the blocking pool.
-    async fn run_engine<T, F>(
+    /// One of the `max_inflight` permits for engine work, waited for inside the deadline; an
+    /// error when the deadline has passed by the time it is had (work the caller has stopped
+    /// waiting for is not started).
+    async fn permit(
         &self,
         deadline: Option<Instant>,
-        inline: bool,
-        work: F,
-    ) -> Result<T, Status>
-    where
-        T: Send + 'static,
-        F: FnOnce(&Engine) -> crate::Result<T> + Send + 'static,
-    {
+    ) -> Result<tokio::sync::OwnedSemaphorePermit, Status> {
         let pool = &self.inner.pool;
         // The common case takes a free permit without waiting (no timer, no task hop).
         let permit = match Arc::clone(pool).try_acquire_owned() {
@@ -170,10 +165,60 @@ impl NearDupService {
                 within(deadline, wait).await?
             }
         };
-        // Work the caller has stopped waiting for is not started.
         if deadline.is_some_and(|d| Instant::now() >= d) {
             return Err(deadline_exceeded());
         }
+        Ok(permit)
+    }
+
+    /// A check on this runtime thread (see [`EngineCalls::Inline`]) under one permit: prepare,
+    /// then commit. While another commit holds the namespace, the task yields to the
+    /// runtime's other tasks and tries again, instead of parking this thread on the lock (a
+    /// parked runtime thread leaves its core idle and costs two futex calls). The verdict is
+    /// that of [`Engine::check_deferred`].
+    async fn check_inline(
+        &self,
+        deadline: Option<Instant>,
+        namespace: &str,
+        document: crate::document::Document,
+        options: &crate::engine::CheckOptions,
+    ) -> Result<(crate::engine::CheckOutcome, crate::store::PendingWrite), Status> {
+        use crate::engine::TryCommit;
+        let permit = self.permit(deadline).await?;
+        let engine = &self.inner.engine;
+        let mut prepared = engine.prepare(namespace, document, options)?;
+        let done = loop {
+            match engine.try_commit_deferred(namespace, prepared, options)? {
+                TryCommit::Done(outcome, pending) => break (outcome, pending),
+                TryCommit::Busy(again) => {
+                    if deadline.is_some_and(|d| Instant::now() >= d) {
+                        return Err(deadline_exceeded());
+                    }
+                    prepared = again;
+                    tokio::task::yield_now().await;
+                }
+            }
+        };
+        drop(permit);
+        if deadline.is_some_and(|d| Instant::now() >= d) {
+            return Err(deadline_exceeded());
+        }
+        Ok(done)
+    }
+
+    /// Run one engine call, inside the deadline, under one of the `max_inflight` permits: on
+    /// this thread when `inline` (see [`EngineCalls::Inline`]), else on the blocking pool.
+    async fn run_engine<T, F>(
+        &self,
+        deadline: Option<Instant>,
+        inline: bool,
+        work: F,
+    ) -> Result<T, Status>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Engine) -> crate::Result<T> + Send + 'static,
+    {
+        let permit = self.permit(deadline).await?;
         if inline {
             // Pure CPU work of bounded size: run it here, no hop to another thread and back.
             // It cannot be interrupted, so a deadline that passes meanwhile is answered after.
@@ -214,11 +259,15 @@ impl NearDupService {
         tracing::debug!(namespace = %namespace, id = %document.id, bytes, "check");
         // The CPU work runs under a permit; the wait for the store's write (if any) does not,
         // so checks waiting for one sync do not keep the next ones from being decided.
-        let (outcome, pending) = self
-            .run_engine(deadline, self.inline(bytes), move |engine| {
+        let (outcome, pending) = if self.inline(bytes) {
+            self.check_inline(deadline, &namespace, document, &options)
+                .await?
+        } else {
+            self.run_engine(deadline, false, move |engine| {
                 engine.check_deferred(&namespace, document, &options)
             })
-            .await?;
+            .await?
+        };
         within(deadline, async move {
             pending.wait_async().await.map_err(Status::from)
         })

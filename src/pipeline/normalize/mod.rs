@@ -423,28 +423,28 @@ impl<'a, O: OffsetSink, T: TokenSink> Writer<'a, O, T> {
             // next lane that is one or is not ASCII, when the step holds it.
             let from_run = !0u64 << (8 * run);
             let non_ascii = word & HIGH_BITS;
-            let (sep_end, newline) = if i == bytes.len() || non_ascii & (0x80 << (8 * run)) != 0 {
-                // The word ends at the end of the text (or of the stretch the caller gave:
-                // the token may go on after it) or at a non-ASCII character.
-                (i, None)
+            // What follows the word: nothing when its token goes on (the word ends at the end
+            // of the text, or of the stretch the caller gave, or at a non-ASCII character),
+            // else where the separator run ends, whether it holds a newline and whether the
+            // next word starts there.
+            let after = if i == bytes.len() || non_ascii & (0x80 << (8 * run)) != 0 {
+                None
             } else {
                 let stops = (alnum | non_ascii) & from_run;
                 if stops != 0 {
                     let stop = stops.trailing_zeros() / 8;
                     let within = from_run & ((1u64 << (8 * stop)) - 1);
                     let newline = newline_lanes(word) & within != 0;
-                    (i + (stop - run) as usize, Some(newline))
+                    let word_next = alnum & (0x80 << (8 * stop)) != 0;
+                    Some((i + (stop - run) as usize, newline, word_next))
                 } else {
                     let (end, newline) = separator_run(bytes, i);
-                    (end, Some(newline))
+                    let word_next = bytes.get(end).is_some_and(|b| b.is_ascii_alphanumeric());
+                    Some((end, newline, word_next))
                 }
             };
-            match newline {
-                Some(newline)
-                    if bytes
-                        .get(sep_end)
-                        .is_some_and(|b| b.is_ascii_alphanumeric()) =>
-                {
+            match after {
+                Some((sep_end, newline, true)) => {
                     // The next word follows: the separator is final.
                     if short {
                         self.tokens.ascii_token(words, len, letters == 0, newline);
@@ -465,12 +465,17 @@ impl<'a, O: OffsetSink, T: TokenSink> Writer<'a, O, T> {
                         self.short = words;
                         self.short_digits = letters == 0;
                     }
-                    match newline {
-                        Some(true) => self.newline(),
-                        Some(false) => self.space(),
-                        None => {}
-                    }
-                    return sep_end;
+                    return match after {
+                        Some((sep_end, newline, _)) => {
+                            if newline {
+                                self.newline();
+                            } else {
+                                self.space();
+                            }
+                            sep_end
+                        }
+                        None => i,
+                    };
                 }
             }
         }

@@ -23,6 +23,66 @@ pub fn token_hash_bytes(token: &[u8]) -> u64 {
     xxh3_64_with_seed(token, FEATURE_HASH_SEED)
 }
 
+/// [`token_hash`] of a token of `len` bytes (1 to 16) given as two little-endian words:
+/// `words[0]` holds bytes 0..8, `words[1]` bytes 8..16; bytes past `len` are ignored. The
+/// 1–16-byte cases of xxh3-64 computed on the words directly (the same value as the crate
+/// function, tested): the normalizer hands over a short ASCII word in the registers it wrote it
+/// from, so the hash neither reads the word back nor dispatches on a slice.
+#[inline(always)]
+pub fn token_hash_words(words: [u64; 2], len: usize) -> u64 {
+    const SEED: u64 = FEATURE_HASH_SEED;
+    let [lo, hi] = words;
+    if len > 8 {
+        // Bytes len - 8 .. len: the top of the two words, shifted down.
+        let last = ((u128::from(hi) << 64 | u128::from(lo)) >> (8 * (len - 8))) as u64;
+        const FLIP1: u64 = (XXH3_SECRET[3] ^ XXH3_SECRET[4]).wrapping_add(SEED);
+        const FLIP2: u64 = (XXH3_SECRET[5] ^ XXH3_SECRET[6]).wrapping_sub(SEED);
+        let input_lo = lo ^ FLIP1;
+        let input_hi = last ^ FLIP2;
+        let product = u128::from(input_lo) * u128::from(input_hi);
+        let acc = (len as u64)
+            .wrapping_add(input_lo.swap_bytes())
+            .wrapping_add(input_hi)
+            .wrapping_add((product as u64) ^ ((product >> 64) as u64));
+        xxh3_avalanche(acc)
+    } else if len >= 4 {
+        const SEED48: u64 = SEED ^ (((SEED as u32).swap_bytes() as u64) << 32);
+        const FLIP: u64 = (XXH3_SECRET[1] ^ XXH3_SECRET[2]).wrapping_sub(SEED48);
+        let first = lo & 0xFFFF_FFFF;
+        let last = (lo >> (8 * (len - 4))) & 0xFFFF_FFFF;
+        let mut h = (last.wrapping_add(first << 32)) ^ FLIP;
+        // The XXH3 "rrmxmx" finalizer.
+        h ^= h.rotate_left(49) ^ h.rotate_left(24);
+        h = h.wrapping_mul(0x9FB2_1C65_1E98_DF25);
+        h ^= (h >> 35).wrapping_add(len as u64);
+        h = h.wrapping_mul(0x9FB2_1C65_1E98_DF25);
+        h ^ (h >> 28)
+    } else {
+        const FLIP: u64 =
+            ((XXH3_SECRET[0] as u32 ^ (XXH3_SECRET[0] >> 32) as u32) as u64).wrapping_add(SEED);
+        let byte = |k: usize| (lo >> (8 * k)) & 0xFF;
+        let combined = (byte(0) << 16)
+            | (byte(len >> 1) << 24)
+            | byte(len.wrapping_sub(1) & 7)
+            | (len as u64) << 8;
+        // The XXH64 avalanche.
+        let mut h = combined ^ FLIP;
+        h ^= h >> 33;
+        h = h.wrapping_mul(0xC2B2_AE3D_27D4_EB4F);
+        h ^= h >> 29;
+        h = h.wrapping_mul(0x1656_67B1_9E37_79F9);
+        h ^ (h >> 32)
+    }
+}
+
+/// The XXH3 avalanche (the final mix of its 9-byte-and-longer cases).
+#[inline(always)]
+fn xxh3_avalanche(mut acc: u64) -> u64 {
+    acc ^= acc >> 37;
+    acc = acc.wrapping_mul(0x1656_6791_9E37_79F9);
+    acc ^ (acc >> 32)
+}
+
 /// Hash of a shingle from its tokens' hashes: xxh3-64 of the hashes' little-endian bytes in
 /// order, under the feature seed xor the shingle width.
 #[inline]
@@ -102,10 +162,7 @@ fn xxh3_words(words: &[u64], seed: u64) -> u64 {
     }
     acc = acc.wrapping_add(mix(0, 0));
     acc = acc.wrapping_add(mix(n - 2, 2));
-    // The XXH3 avalanche.
-    acc ^= acc >> 37;
-    acc = acc.wrapping_mul(0x1656_6791_9E37_79F9);
-    acc ^ (acc >> 32)
+    xxh3_avalanche(acc)
 }
 
 /// Hash of arbitrary bytes under the feature seed (exact-duplicate keys, band keys).
@@ -245,6 +302,14 @@ mod tests {
             expected_keys.sort_unstable();
             sort_keys32(&mut keys);
             proptest::prop_assert_eq!(keys, expected_keys);
+        }
+
+        /// The word form of a short token hashes exactly as the bytes do, for every length it
+        /// takes, whatever follows the token in its words.
+        #[test]
+        fn short_token_words_hash_as_their_bytes(words in proptest::array::uniform2(proptest::num::u64::ANY), len in 1usize..=16) {
+            let bytes: Vec<u8> = words.iter().flat_map(|w| w.to_le_bytes()).take(len).collect();
+            proptest::prop_assert_eq!(token_hash_words(words, len), token_hash_bytes(&bytes));
         }
 
         /// The word path computes exactly the crate's xxh3 of the little-endian bytes, for

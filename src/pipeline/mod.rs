@@ -221,6 +221,22 @@ mod tests {
         assert_eq!(distinct_first, vec![4, 7, 8]);
     }
 
+    proptest::proptest! {
+        /// Mostly ASCII text (the one-pass path's register-held words: up to and past 16
+        /// bytes, digits, mixed case, joined to non-ASCII letters, dropped characters and
+        /// every kind of separator) gets the features of the two-pass definition.
+        #[test]
+        fn ascii_words_get_the_features_of_the_two_pass_definition(
+            s in "([a-zA-Z0-9]{1,20}|[0-9]{1,18}|[ .,\n\r\t]{1,3}|\u{e9}|\u{200B}|\u{2028}|\u{0628}\u{0627}|\u{4E00}|\u{A0}){0,80}"
+        ) {
+            let cfg = FeatureConfig::default();
+            proptest::prop_assert_eq!(
+                features(&s, &cfg),
+                features_of_normalized(&normalize::normalize(&s), &cfg)
+            );
+        }
+    }
+
     #[test]
     fn features_collect_numbers() {
         let f = features("killed 12 people on ١٢ May 2015", &FeatureConfig::default());

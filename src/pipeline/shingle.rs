@@ -6,7 +6,9 @@
 //! token stream is shingled instead (and a text shorter than `n` words is one shingle), so short
 //! documents still have features.
 
-use super::hash::{shingle_hash, shingle_hash_fixed, token_hash, token_hash_bytes};
+use super::hash::{
+    shingle_hash, shingle_hash_fixed, token_hash, token_hash_bytes, token_hash_words,
+};
 use super::tokenize::Tokens;
 
 /// Default shingle width in words.
@@ -59,10 +61,25 @@ impl TokenHasher {
     #[inline(always)]
     fn push(&mut self, token: &[u8]) {
         let h = token_hash_bytes(token);
-        if token.iter().all(|b| b.is_ascii_digit()) {
+        self.push_hash(h, token.iter().all(|b| b.is_ascii_digit()));
+    }
+
+    #[inline(always)]
+    fn push_hash(&mut self, h: u64, digits: bool) {
+        if digits {
             self.numbers.push(h);
         }
         self.hashes.hashes.push(h);
+    }
+
+    /// A line ends after the last token pushed.
+    #[inline(always)]
+    fn end_line(&mut self) {
+        let n = self.hashes.hashes.len();
+        if n > self.line_first {
+            self.hashes.line_starts.push(self.line_first);
+        }
+        self.line_first = n;
     }
 }
 
@@ -79,11 +96,15 @@ impl super::normalize::TokenSink for TokenHasher {
             self.push(bytes);
         }
         if line_end {
-            let n = self.hashes.hashes.len();
-            if n > self.line_first {
-                self.hashes.line_starts.push(self.line_first);
-            }
-            self.line_first = n;
+            self.end_line();
+        }
+    }
+
+    #[inline(always)]
+    fn ascii_token(&mut self, words: [u64; 2], len: usize, digits: bool, line_end: bool) {
+        self.push_hash(token_hash_words(words, len), digits);
+        if line_end {
+            self.end_line();
         }
     }
 

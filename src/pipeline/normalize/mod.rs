@@ -191,6 +191,18 @@ pub trait TokenSink {
     /// One token: its bytes, whether it holds a character at or above U+0800 (which may need
     /// segmentation), and whether a line ends after it.
     fn token(&mut self, bytes: &[u8], wide: bool, line_end: bool);
+    /// A token of ASCII letters and digits of `len` bytes (1 to 16), lower-cased, given as two
+    /// little-endian words (bytes past `len` are junk); `digits`: all its bytes are digits.
+    /// The same token as [`token`](Self::token) would receive, in the registers the writer
+    /// wrote it from.
+    fn ascii_token(&mut self, words: [u64; 2], len: usize, digits: bool, line_end: bool) {
+        let _ = digits;
+        let mut bytes = [0u8; 16];
+        for (chunk, w) in bytes.chunks_exact_mut(8).zip(words) {
+            chunk.copy_from_slice(&w.to_le_bytes());
+        }
+        self.token(bytes.get(..len).unwrap_or_default(), false, line_end);
+    }
     /// Forget every token received (the writer started over).
     fn reset(&mut self);
 }
@@ -201,6 +213,8 @@ pub struct NoTokens;
 impl TokenSink for NoTokens {
     #[inline(always)]
     fn token(&mut self, _: &[u8], _: bool, _: bool) {}
+    #[inline(always)]
+    fn ascii_token(&mut self, _: [u64; 2], _: usize, _: bool, _: bool) {}
     #[inline(always)]
     fn reset(&mut self) {}
 }
@@ -216,6 +230,15 @@ struct Writer<'a, O: OffsetSink, T: TokenSink> {
     token_start: usize,
     /// Whether the current token holds a character at or above U+0800.
     wide: bool,
+    /// Where in `out` the last short ASCII word written as a token of its own ends: when the
+    /// current token ends there, it is that word, handed over from `short` (see
+    /// [`TokenSink::ascii_token`]). Output only grows between restarts, so a token with
+    /// anything written after the word never ends there.
+    short_end: usize,
+    /// The lower-cased bytes of that word (see [`TokenSink::ascii_token`]).
+    short: [u64; 2],
+    /// Whether that word is all digits.
+    short_digits: bool,
 }
 
 impl<'a, O: OffsetSink, T: TokenSink> Writer<'a, O, T> {
@@ -227,6 +250,9 @@ impl<'a, O: OffsetSink, T: TokenSink> Writer<'a, O, T> {
             pending: 0,
             token_start: 0,
             wide: false,
+            short_end: usize::MAX,
+            short: [0; 2],
+            short_digits: false,
         }
     }
 
@@ -238,6 +264,7 @@ impl<'a, O: OffsetSink, T: TokenSink> Writer<'a, O, T> {
         self.pending = 0;
         self.token_start = 0;
         self.wide = false;
+        self.short_end = usize::MAX;
     }
 
     /// Write the pending separator (if any) before the next character.
@@ -255,8 +282,14 @@ impl<'a, O: OffsetSink, T: TokenSink> Writer<'a, O, T> {
 
     #[inline]
     fn end_token(&mut self, line_end: bool) {
-        let token = self.out.get(self.token_start..).unwrap_or_default();
-        self.tokens.token(token, self.wide, line_end);
+        if self.short_end == self.out.len() {
+            let len = self.short_end - self.token_start;
+            self.tokens
+                .ascii_token(self.short, len, self.short_digits, line_end);
+        } else {
+            let token = self.out.get(self.token_start..).unwrap_or_default();
+            self.tokens.token(token, self.wide, line_end);
+        }
         self.wide = false;
     }
 
@@ -323,46 +356,129 @@ impl<'a, O: OffsetSink, T: TokenSink> Writer<'a, O, T> {
         self.offsets.record(origin, 1);
     }
 
-    /// The run of ASCII letters and digits starting at `start` (whose first byte is one),
-    /// written lower-cased; returns where the run ends. Eight bytes a step: a byte-lane range
-    /// test finds the run's end within the step, and the step's bytes are written with one
-    /// store (lower-casing these bytes is setting bit 0x20: digits have it already) and cut
-    /// back to the run.
+    /// The stretch of ASCII starting at `i` (an ASCII byte): its words and separators, up to
+    /// the first non-ASCII byte or the end; returns where it stops. A separator run separates
+    /// as its strongest member (a newline or a space).
+    ///
+    /// Word and separator alternate in one loop. A word is read eight bytes a step: a
+    /// byte-lane range test finds its end within the step, and the step's bytes are written
+    /// with one store (lower-casing these bytes is setting bit 0x20: digits have it already)
+    /// and cut back to the word. The lanes of the word's last step also find the separator run
+    /// after it (and whether it holds a newline) and what follows it: when that is the next
+    /// ASCII word, the separator is final, so the word's token ends there and then, handed
+    /// over from the registers it was written from when it is short (see
+    /// [`TokenSink::ascii_token`]). A token still open when the stretch ends (the next
+    /// character, or the kind of separator, is not known yet) is left to [`Self::separate`].
     #[inline(always)]
-    fn push_ascii_word(&mut self, bytes: &[u8], start: usize) -> usize {
-        if self.pending != 0 {
-            self.separate(start);
-        }
-        let mut i = start;
-        loop {
-            let Some(chunk) = bytes.get(i..i + 8) else {
-                // Fewer than eight bytes left: one by one.
-                while let Some(&b) = bytes.get(i) {
-                    if !b.is_ascii_alphanumeric() {
-                        break;
-                    }
-                    self.out.push(b | 0x20);
-                    i += 1;
-                }
-                break;
-            };
-            let mut word = [0u8; 8];
-            word.copy_from_slice(chunk);
-            let word = u64::from_le_bytes(word);
-            let mask = ascii_alnum_lanes(word);
-            let kept = self.out.len();
-            self.out
-                .extend_from_slice(&(word | (0x20 * LOW_BITS)).to_le_bytes());
-            if mask != HIGH_BITS {
-                let run = ((!mask & HIGH_BITS).trailing_zeros() / 8) as usize;
-                self.out.truncate(kept + run);
-                i += run;
-                break;
+    fn ascii_stretch(&mut self, bytes: &[u8], mut i: usize) -> usize {
+        if bytes.get(i).is_some_and(|b| !b.is_ascii_alphanumeric()) {
+            let (end, newline) = separator_run(bytes, i);
+            if newline {
+                self.newline();
+            } else {
+                self.space();
             }
-            i += 8;
+            i = end;
         }
-        self.offsets.record_run(start, i - start);
-        i
+        // Now at a letter or digit, or past the stretch.
+        if !bytes.get(i).is_some_and(|b| b.is_ascii_alphanumeric()) {
+            return i;
+        }
+        if self.pending != 0 {
+            self.separate(i);
+        }
+        // Whether the word at `i` starts a token (else it continues one begun before the
+        // stretch).
+        let mut fresh = self.out.len() == self.token_start;
+        loop {
+            let start = i;
+            let mut words = [0u64; 2];
+            let mut letters = 0u64;
+            let mut step = 0usize;
+            // The last step's bytes, its letter-or-digit lanes and where the word ends in it.
+            let (word, alnum, run) = loop {
+                let word = load8(bytes, i);
+                let (alnum, letter) = ascii_lanes(word);
+                let lower = word | (0x20 * LOW_BITS);
+                if let Some(w) = words.get_mut(step) {
+                    *w = lower;
+                }
+                let kept = self.out.len();
+                self.out.extend_from_slice(&lower.to_le_bytes());
+                if alnum != HIGH_BITS {
+                    let run = (!alnum & HIGH_BITS).trailing_zeros() / 8;
+                    self.out.truncate(kept + run as usize);
+                    letters |= letter & ((1u64 << (8 * run)) - 1);
+                    i += run as usize;
+                    break (word, alnum, run);
+                }
+                letters |= letter;
+                i += 8;
+                step += 1;
+            };
+            self.offsets.record_run(start, i - start);
+            let len = i - start;
+            let short = fresh && len <= 16;
+            // The separator run after the word: from lane `run` (not a letter or digit) to the
+            // next lane that is one or is not ASCII, when the step holds it.
+            let from_run = !0u64 << (8 * run);
+            let non_ascii = word & HIGH_BITS;
+            // What follows the word: nothing when its token goes on (the word ends at the end
+            // of the text, or of the stretch the caller gave, or at a non-ASCII character),
+            // else where the separator run ends, whether it holds a newline and whether the
+            // next word starts there.
+            let after = if i == bytes.len() || non_ascii & (0x80 << (8 * run)) != 0 {
+                None
+            } else {
+                let stops = (alnum | non_ascii) & from_run;
+                if stops != 0 {
+                    let stop = stops.trailing_zeros() / 8;
+                    let within = from_run & ((1u64 << (8 * stop)) - 1);
+                    let newline = newline_lanes(word) & within != 0;
+                    let word_next = alnum & (0x80 << (8 * stop)) != 0;
+                    Some((i + (stop - run) as usize, newline, word_next))
+                } else {
+                    let (end, newline) = separator_run(bytes, i);
+                    let word_next = bytes.get(end).is_some_and(|b| b.is_ascii_alphanumeric());
+                    Some((end, newline, word_next))
+                }
+            };
+            match after {
+                Some((sep_end, newline, true)) => {
+                    // The next word follows: the separator is final.
+                    if short {
+                        self.tokens.ascii_token(words, len, letters == 0, newline);
+                        self.wide = false;
+                    } else {
+                        self.end_token(newline);
+                    }
+                    self.out.push(if newline { b'\n' } else { b' ' });
+                    self.offsets.record(sep_end, 1);
+                    self.token_start = self.out.len();
+                    fresh = true;
+                    i = sep_end;
+                }
+                _ => {
+                    // The token stays open past the stretch.
+                    if short {
+                        self.short_end = self.out.len();
+                        self.short = words;
+                        self.short_digits = letters == 0;
+                    }
+                    return match after {
+                        Some((sep_end, newline, _)) => {
+                            if newline {
+                                self.newline();
+                            } else {
+                                self.space();
+                            }
+                            sep_end
+                        }
+                        None => i,
+                    };
+                }
+            }
+        }
     }
 
     #[inline(always)]
@@ -407,14 +523,68 @@ const HIGH_BITS: u64 = 0x8080_8080_8080_8080;
 /// digit. Each range test adds a per-lane constant to the 7-bit value, so no lane carries into
 /// the next: `x + (0x80 - lo)` has its high bit set iff `x >= lo`, `x + (0x7F - hi)` iff
 /// `x > hi`.
-#[inline(always)]
+#[cfg(test)]
 fn ascii_alnum_lanes(word: u64) -> u64 {
+    ascii_lanes(word).0
+}
+
+/// [`ascii_alnum_lanes`] of `word`, and the same lanes for the ASCII letters alone.
+#[inline(always)]
+fn ascii_lanes(word: u64) -> (u64, u64) {
     let ascii = !word & HIGH_BITS;
     let x = word & !HIGH_BITS;
     let digit = x.wrapping_add(0x50 * LOW_BITS) & !x.wrapping_add(0x46 * LOW_BITS);
     let folded = x | (0x20 * LOW_BITS);
-    let letter = folded.wrapping_add(0x1F * LOW_BITS) & !folded.wrapping_add(0x05 * LOW_BITS);
-    ascii & (digit | letter)
+    let letter =
+        ascii & folded.wrapping_add(0x1F * LOW_BITS) & !folded.wrapping_add(0x05 * LOW_BITS);
+    ((ascii & digit) | letter, letter)
+}
+
+/// The eight bytes of `bytes` at `i` as a little-endian word, zeros past the end (a zero byte
+/// is neither a letter nor a digit, so a run stops there).
+#[inline(always)]
+fn load8(bytes: &[u8], i: usize) -> u64 {
+    match bytes
+        .get(i..i + 8)
+        .and_then(|c| <[u8; 8]>::try_from(c).ok())
+    {
+        Some(chunk) => u64::from_le_bytes(chunk),
+        None => load8_tail(bytes, i),
+    }
+}
+
+/// [`load8`] within eight bytes of the end.
+#[cold]
+#[inline(never)]
+fn load8_tail(bytes: &[u8], i: usize) -> u64 {
+    let mut word = [0u8; 8];
+    for (w, &b) in word.iter_mut().zip(bytes.get(i..).unwrap_or_default()) {
+        *w = b;
+    }
+    u64::from_le_bytes(word)
+}
+
+/// The high bit of each byte lane of `word` set exactly when that byte is a newline (an exact
+/// zero-byte test of `word ^ '\n'`: no lane carries into the next).
+#[inline(always)]
+fn newline_lanes(word: u64) -> u64 {
+    let t = word ^ (u64::from(b'\n') * LOW_BITS);
+    !(((t & !HIGH_BITS).wrapping_add(!HIGH_BITS)) | t) & HIGH_BITS
+}
+
+/// The run of ASCII bytes that are neither letters nor digits starting at `i`: where it ends
+/// and whether it holds a newline.
+#[inline]
+fn separator_run(bytes: &[u8], mut i: usize) -> (usize, bool) {
+    let mut newline = false;
+    while let Some(&c) = bytes.get(i) {
+        if c >= 0x80 || c.is_ascii_alphanumeric() {
+            break;
+        }
+        newline |= c == b'\n';
+        i += 1;
+    }
+    (i, newline)
 }
 
 /// Fold an ASCII byte (the hot path of every Latin-script text).
@@ -603,27 +773,10 @@ fn run_composed<O: OffsetSink, T: TokenSink>(
     let mut i = start;
     while let Some(&b) = bytes.get(i) {
         if b < 0x80 {
+            // Runs of ASCII letters and digits and of separators (most of a Latin-script
+            // text) in one go.
             last_class = 0;
-            if b.is_ascii_alphanumeric() {
-                // A run of ASCII letters and digits (most of a Latin-script text) in one go.
-                i = w.push_ascii_word(bytes, i);
-            } else {
-                // A run of other ASCII bytes: each is a separator (a newline or a space), and
-                // the run separates as its strongest member.
-                let mut newline = false;
-                while let Some(&c) = bytes.get(i) {
-                    if c >= 0x80 || c.is_ascii_alphanumeric() {
-                        break;
-                    }
-                    newline |= c == b'\n';
-                    i += 1;
-                }
-                if newline {
-                    w.newline();
-                } else {
-                    w.space();
-                }
-            }
+            i = w.ascii_stretch(bytes, i);
             continue;
         }
         let c = match (b, bytes.get(i + 1)) {

@@ -513,6 +513,51 @@ impl Lexicon {
         self.stop_mask_bytes(&buf[..n])
     }
 
+    /// Stop-word mask of the word `text[start..end]` (no white space in it) of a block past
+    /// its folded head: trimmed by [`trim_marks`], none if that leaves nothing or more than
+    /// 40 bytes, else [`Lexicon::stop_mask_word`]. An ASCII word is trimmed and looked up in
+    /// place, its sixteen bytes read from the block where the block has them.
+    pub(crate) fn word_stop_mask(
+        &self,
+        text: &str,
+        start: usize,
+        end: usize,
+        tok: &mut String,
+    ) -> u32 {
+        let b = text.as_bytes();
+        let Some(word) = b.get(start..end) else {
+            return 0;
+        };
+        if !word.is_ascii() {
+            let t = trim_marks(text.get(start..end).unwrap_or(""));
+            if t.is_empty() || t.len() > 40 {
+                return 0;
+            }
+            return self.stop_mask_word(t, tok);
+        }
+        // For ASCII, what `trim_marks` keeps is from the first letter or digit to the last.
+        let Some(s) = word.iter().position(|&x| ASCII_ALNUM[usize::from(x)]) else {
+            return 0;
+        };
+        let e = word
+            .iter()
+            .rposition(|&x| ASCII_ALNUM[usize::from(x)])
+            .map_or(s, |e| e + 1);
+        let (s, len) = (start + s, e - s);
+        match b.get(s..s + 16) {
+            Some(w) if len <= 16 => {
+                let (lo, hi) = w.split_at(8);
+                let lo = lo.try_into().map_or(0, u64::from_le_bytes) & BYTE_MASKS[len.min(8)];
+                let hi = hi.try_into().map_or(0, u64::from_le_bytes)
+                    & BYTE_MASKS[len.saturating_sub(8).min(8)];
+                self.stop_short
+                    .get(ascii_lower_8(lo), ascii_lower_8(hi), len)
+            }
+            _ if len > 40 => 0,
+            _ => self.stop_mask_ascii(text.get(s..s + len).unwrap_or("")),
+        }
+    }
+
     /// [`Lexicon::stop_mask`] of an ASCII token not yet lower-cased (the fold of an ASCII word
     /// is its lower case): no folding, and most tokens are ruled out before any copy.
     pub fn stop_mask_ascii(&self, token: &str) -> u32 {
@@ -1990,6 +2035,30 @@ pub(crate) mod tests {
                     lex.add_stop_words_padded(t, limit, &mut padded);
                     lex.add_stop_words_any(t, limit, &mut any);
                     proptest::prop_assert_eq!(padded, any, "{:?} {}", t, limit);
+                }
+            }
+        }
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(1000))]
+
+        /// A block's word past its head is looked up as its trimmed fold, read in place or not.
+        #[test]
+        fn words_in_place_are_looked_up_as_their_trimmed_fold(
+            s in tricky_text(),
+            ascii in "( |[,.\"(]{0,2}(the|The|OF|and|Between|a|Xy)[,.\")!]{0,2}|[a-z]{15,20}|[A-Za-z]{38,42}){0,30}",
+        ) {
+            let lex = lexicon();
+            let mut tok = String::new();
+            for text in [s, ascii] {
+                let mut start = 0;
+                for word in text.split(' ') {
+                    let end = start + word.len();
+                    let t = trim_marks(word);
+                    let want = if t.is_empty() || t.len() > 40 { 0 } else { lex.stop_mask(&fold(t)) };
+                    proptest::prop_assert_eq!(lex.word_stop_mask(&text, start, end, &mut tok), want, "{:?}", word);
+                    start = end + 1;
                 }
             }
         }

@@ -134,7 +134,10 @@ pub fn features(text: &str, folded_all: &mut String) -> Features {
         head_end,
         STOP_SAMPLE,
         &mut f.stop_hits,
-        |hits, start, end| stop_word(hits, &mut tok, text.get(start..end).unwrap_or("")),
+        |hits, start, end| {
+            let m = lex.word_stop_mask(text, start, end, &mut tok);
+            add_mask(hits, m & !lex.char_langs);
+        },
     );
     f.words = counts.words;
     f.chars = counts.chars;
@@ -176,18 +179,6 @@ pub fn features(text: &str, folded_all: &mut String) -> Features {
             || text.starts_with("https://")
             || text.starts_with("www."));
     f
-}
-
-/// Stop-word lookup of one word past the folded head (density is estimated on the first words
-/// of long blocks; words inside the head are looked up from the folded head instead).
-fn stop_word(hits: &mut [u32; lexicon::MAX_LANGS], tok: &mut String, raw: &str) {
-    // Trim punctuation, then fold and look up.
-    let t = lexicon::trim_marks(raw);
-    if t.is_empty() || t.len() > 40 {
-        return;
-    }
-    let lex = lexicon::lexicon();
-    add_mask(hits, lex.stop_mask_word(t, tok) & !lex.char_langs);
 }
 
 fn floor_boundary(s: &str, mut i: usize) -> usize {

@@ -148,10 +148,19 @@ pub fn scan(
     let mut wide_spaces = 0usize;
     let mut extra = 0u64;
     let mut i = 0;
-    if only_spaces && bytes.len() <= head_end && bytes.len() <= MAX_WORDS {
-        // Spaces are the only white space and no word needs a look-up nor reaches the limit:
-        // words are the non-spaces after a space (or at the start), counted in byte lanes.
-        c.words = space_words(bytes);
+    if only_spaces && bytes.len() < 2 * MAX_WORDS {
+        // Spaces are the only white space and no word reaches the limit (a word takes two
+        // bytes with its space): words are the non-spaces after a space (or at the start),
+        // counted in byte lanes, and the words past the head that need a look-up are found
+        // from the number of words that start in the head.
+        let head = head_end.min(bytes.len());
+        let head_words = space_words(bytes, 0, head);
+        c.words = head_words + space_words(bytes, head, bytes.len());
+        if head < bytes.len() && head_words < stop_sample {
+            space_tail_words(bytes, head, head_words, stop_sample, |start, end| {
+                tail_word(stop_hits, start, end)
+            });
+        }
         i = bytes.len();
     }
     while let Some(&b) = bytes.get(i) {
@@ -281,14 +290,17 @@ struct Tally {
     wide: bool,
 }
 
-/// Words of a text whose only white space is the space: non-space bytes after a space or at
-/// the start, counted in byte lanes (chunks as in [`count_bytes`]).
-fn space_words(bytes: &[u8]) -> usize {
-    let mut words = usize::from(bytes.first().is_some_and(|&b| b != b' '));
-    let (Some(cur), Some(prev)) = (bytes.get(1..), bytes.get(..bytes.len().saturating_sub(1)))
-    else {
-        return words;
+/// Words of a text whose only white space is the space that start in `bytes[from..to]`:
+/// non-space bytes after a space or at the start, counted in byte lanes (chunks as in
+/// [`count_bytes`]).
+fn space_words(bytes: &[u8], from: usize, to: usize) -> usize {
+    let (Some(cur), Some(prev)) = (
+        bytes.get(from.max(1)..to.max(1)),
+        bytes.get(from.max(1) - 1..to.max(1) - 1),
+    ) else {
+        return 0;
     };
+    let mut words = usize::from(from == 0 && to > 0 && bytes.first().is_some_and(|&b| b != b' '));
     for (cur, prev) in cur.chunks(240).zip(prev.chunks(240)) {
         let mut w = 0u8;
         for (&c, &p) in cur.iter().zip(prev) {
@@ -297,6 +309,37 @@ fn space_words(bytes: &[u8]) -> usize {
         words += usize::from(w);
     }
     words
+}
+
+/// Call `tail_word(start, end)` for each word of a text whose only white space is the space
+/// that starts at or after `head` and is at most the `stop_sample`-th, given that `before`
+/// words start before `head`.
+fn space_tail_words(
+    bytes: &[u8],
+    head: usize,
+    before: usize,
+    stop_sample: usize,
+    mut tail_word: impl FnMut(usize, usize),
+) {
+    let mut i = head;
+    // A word that started in the head is not one of them.
+    if head > 0 && bytes.get(head - 1).is_some_and(|&b| b != b' ') {
+        i = memchr::memchr(b' ', bytes.get(head..).unwrap_or(&[]))
+            .map_or(bytes.len(), |p| head + p);
+    }
+    let mut words = before;
+    while words < stop_sample {
+        let rest = bytes.get(i..).unwrap_or(&[]);
+        let Some(skip) = rest.iter().position(|&b| b != b' ') else {
+            return;
+        };
+        let start = i + skip;
+        let end = memchr::memchr(b' ', bytes.get(start..).unwrap_or(&[]))
+            .map_or(bytes.len(), |p| start + p);
+        words += 1;
+        tail_word(start, end);
+        i = end;
+    }
 }
 
 /// The [`Tally`] of `bytes`, counted in byte lanes (chunks of 240 = 15 vectors of 16 bytes, so
@@ -449,6 +492,25 @@ mod tests {
             // The whole block as head (no word past it): the byte-lane path.
             let all = text.len();
             proptest::prop_assert_eq!(run(&text, all, sample), reference(&text, all, sample));
+        }
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(2000))]
+
+        /// Blocks whose only white space is the space (the byte-lane path): words cut by the
+        /// head's end, runs of spaces, two-byte letters, samples reached in the head or past it.
+        #[test]
+        fn spaces_only_blocks_match_the_character_loop(
+            text in "([a-c]{1,3}|é|ж| {1,2}|the|\\.){0,200}",
+            head in 0usize..500,
+            sample in 0usize..80,
+        ) {
+            let mut head_end = head.min(text.len());
+            while !text.is_char_boundary(head_end) {
+                head_end -= 1;
+            }
+            proptest::prop_assert_eq!(run(&text, head_end, sample), reference(&text, head_end, sample));
         }
     }
 

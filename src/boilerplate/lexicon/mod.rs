@@ -344,38 +344,68 @@ impl Lexicon {
     /// the per-character languages. Spaces are found 64 bytes at a step, and neither the
     /// lookup nor the count branches on whether a word is a stop word.
     pub(crate) fn add_stop_words(&self, folded: &str, limit: usize, hits: &mut [u32; MAX_LANGS]) {
-        let limit = limit.min(255);
+        if folded.len() <= PAD_MAX {
+            return self.add_stop_words_padded(folded, limit, hits);
+        }
+        self.add_stop_words_any(folded, limit, hits);
+    }
+
+    /// [`Lexicon::add_stop_words`] of a text of at most [`PAD_MAX`] bytes (a block's folded
+    /// head): copied into a zero-padded buffer on the stack, so that every word's bytes, its
+    /// edges and the sixteen bytes read for its key are read at offsets below the buffer's
+    /// size by construction (no bounds check, no clamping at the end of the text).
+    #[inline(never)]
+    fn add_stop_words_padded(&self, folded: &str, limit: usize, hits: &mut [u32; MAX_LANGS]) {
         let b = folded.as_bytes();
-        let keep = !self.char_langs;
-        // Counts of languages 0-7 and 8-15, one byte each (at most `limit` words).
-        // (In registers: a closure adding to them would chain every word through memory.)
-        let (mut lo, mut hi) = (0u64, 0u64);
-        let mut pieces = 0;
-        let mut start = 0;
-        'chunks: for c in 0..b.len().div_ceil(64) {
-            let mut spaces = space_bits(b, c * 64);
-            while spaces != 0 {
-                if pieces == limit {
-                    break 'chunks;
-                }
-                let end = c * 64 + spaces.trailing_zeros() as usize;
-                let m = self.piece_mask(folded, start, end) & keep;
-                lo += SPREAD[(m & 0xFF) as usize];
-                hi += SPREAD[((m >> 8) & 0xFF) as usize];
-                pieces += 1;
-                start = end + 1;
-                spaces &= spaces - 1;
-            }
+        let n = b.len().min(PAD_MAX);
+        let mut buf = [0u8; PAD];
+        if let (Some(dst), Some(src)) = (buf.get_mut(..n), b.get(..n)) {
+            dst.copy_from_slice(src);
         }
-        if pieces < limit {
-            let m = self.piece_mask(folded, start, b.len()) & keep;
-            lo += SPREAD[(m & 0xFF) as usize];
-            hi += SPREAD[((m >> 8) & 0xFF) as usize];
+        let text = PaddedText {
+            lex: self,
+            folded,
+            buf: &buf,
+        };
+        count_pieces(&text, n, limit, !self.char_langs, hits);
+    }
+
+    /// [`Lexicon::piece_mask`] of `folded[start..end]`, read from `buf` (`folded`'s bytes,
+    /// zero-padded to [`PAD`]; `start <= end <= PAD_MAX`).
+    #[inline(always)]
+    fn padded_piece_mask(&self, folded: &str, buf: &[u8; PAD], start: usize, end: usize) -> u32 {
+        // Offsets masked into the buffer (a no-op: both are at most `PAD_MAX`), so that no
+        // read below needs a bounds check.
+        let (s, e) = (start & PAD_INDEX, end & PAD_INDEX);
+        let len = e.wrapping_sub(s);
+        // The piece's edges: its first two bytes and its last two (the byte before a one-byte
+        // piece is never a continuation byte's lead: it is a space or a boundary).
+        let (lo, hi) = load_padded(buf, s);
+        let (f0, f1) = (lo as u8, (lo >> 8) as u8);
+        let l1 = buf[e.wrapping_sub(1) & PAD_INDEX];
+        let l0 = buf[e.wrapping_sub(2) & PAD_INDEX];
+        let first =
+            ASCII_ALNUM[usize::from(f0)] || (matches!(f0, 0xC0..=0xDF) && wordish_2(f0, f1));
+        let last = ASCII_ALNUM[usize::from(l1)]
+            || (matches!((l0, l1), (0xC0..=0xDF, 0x80..=0xBF)) && wordish_2(l0, l1));
+        if !(len.wrapping_sub(1) < 16 && first && last) {
+            return self.piece_mask_apart(folded, start, end);
         }
-        for (i, h) in hits.iter_mut().enumerate() {
-            let acc = if i < 8 { lo } else { hi };
-            *h += ((acc >> (8 * (i % 8))) & 0xFF) as u32;
-        }
+        let (mlo, mhi) = KEY_MASKS[len & 31];
+        self.stop_short.get(lo & mlo, hi & mhi, len)
+    }
+
+    /// [`Lexicon::piece_mask`] out of line (pieces with a mark at an edge, long ones), so that
+    /// the loop of [`Lexicon::add_stop_words_padded`] keeps its registers.
+    #[inline(never)]
+    fn piece_mask_apart(&self, folded: &str, start: usize, end: usize) -> u32 {
+        self.piece_mask(folded, start, end)
+    }
+
+    /// [`Lexicon::add_stop_words`] of a text of any length.
+    fn add_stop_words_any(&self, folded: &str, limit: usize, hits: &mut [u32; MAX_LANGS]) {
+        let text = PlainText { lex: self, folded };
+        count_pieces(&text, folded.len(), limit, !self.char_langs, hits);
     }
 
     /// The stop-word mask of `folded[start..end]` trimmed by [`trim_marks`].
@@ -481,6 +511,51 @@ impl Lexicon {
             return self.stop_mask(tok);
         }
         self.stop_mask_bytes(&buf[..n])
+    }
+
+    /// Stop-word mask of the word `text[start..end]` (no white space in it) of a block past
+    /// its folded head: trimmed by [`trim_marks`], none if that leaves nothing or more than
+    /// 40 bytes, else [`Lexicon::stop_mask_word`]. An ASCII word is trimmed and looked up in
+    /// place, its sixteen bytes read from the block where the block has them.
+    pub(crate) fn word_stop_mask(
+        &self,
+        text: &str,
+        start: usize,
+        end: usize,
+        tok: &mut String,
+    ) -> u32 {
+        let b = text.as_bytes();
+        let Some(word) = b.get(start..end) else {
+            return 0;
+        };
+        if !word.is_ascii() {
+            let t = trim_marks(text.get(start..end).unwrap_or(""));
+            if t.is_empty() || t.len() > 40 {
+                return 0;
+            }
+            return self.stop_mask_word(t, tok);
+        }
+        // For ASCII, what `trim_marks` keeps is from the first letter or digit to the last.
+        let Some(s) = word.iter().position(|&x| ASCII_ALNUM[usize::from(x)]) else {
+            return 0;
+        };
+        let e = word
+            .iter()
+            .rposition(|&x| ASCII_ALNUM[usize::from(x)])
+            .map_or(s, |e| e + 1);
+        let (s, len) = (start + s, e - s);
+        match b.get(s..s + 16) {
+            Some(w) if len <= 16 => {
+                let (lo, hi) = w.split_at(8);
+                let lo = lo.try_into().map_or(0, u64::from_le_bytes) & BYTE_MASKS[len.min(8)];
+                let hi = hi.try_into().map_or(0, u64::from_le_bytes)
+                    & BYTE_MASKS[len.saturating_sub(8).min(8)];
+                self.stop_short
+                    .get(ascii_lower_8(lo), ascii_lower_8(hi), len)
+            }
+            _ if len > 40 => 0,
+            _ => self.stop_mask_ascii(text.get(s..s + len).unwrap_or("")),
+        }
     }
 
     /// [`Lexicon::stop_mask`] of an ASCII token not yet lower-cased (the fold of an ASCII word
@@ -743,6 +818,141 @@ const BYTE_MASKS: [u64; 9] = {
     t
 };
 
+/// A text [`count_pieces`] reads: the space bits of its 64-byte chunks and the stop-word mask
+/// of its pieces between spaces.
+trait Pieces {
+    /// Bit `j` set where byte `64 * c + j` is a space.
+    fn spaces(&self, c: usize) -> u64;
+    /// The stop-word mask of the piece `start..end`, trimmed by [`trim_marks`].
+    fn mask(&self, start: usize, end: usize) -> u32;
+}
+
+/// A folded text as it is.
+struct PlainText<'a> {
+    lex: &'a Lexicon,
+    folded: &'a str,
+}
+
+impl Pieces for PlainText<'_> {
+    #[inline(always)]
+    fn spaces(&self, c: usize) -> u64 {
+        space_bits(self.folded.as_bytes(), c * 64)
+    }
+    #[inline(always)]
+    fn mask(&self, start: usize, end: usize) -> u32 {
+        self.lex.piece_mask(self.folded, start, end)
+    }
+}
+
+/// A folded text of at most [`PAD_MAX`] bytes and its copy in a zero-padded buffer.
+struct PaddedText<'a> {
+    lex: &'a Lexicon,
+    folded: &'a str,
+    buf: &'a [u8; PAD],
+}
+
+impl Pieces for PaddedText<'_> {
+    #[inline(always)]
+    fn spaces(&self, c: usize) -> u64 {
+        // Bytes past the text are zero: no space there.
+        let at = (c & 7) * 64;
+        space_bits_64(&self.buf[at..at + 64])
+    }
+    #[inline(always)]
+    fn mask(&self, start: usize, end: usize) -> u32 {
+        self.lex
+            .padded_piece_mask(self.folded, self.buf, start, end)
+    }
+}
+
+/// The loop of [`Lexicon::add_stop_words`] over `text`, of `len` bytes. Neither the lookup
+/// nor the count branches on whether a word is a stop word: the counts of languages 0-7 and
+/// 8-15 are kept one byte each (at most `limit`, at most 255, words), in registers (a closure
+/// adding to them would chain every word through memory).
+#[inline(always)]
+fn count_pieces(
+    text: &impl Pieces,
+    len: usize,
+    limit: usize,
+    keep: u32,
+    hits: &mut [u32; MAX_LANGS],
+) {
+    let limit = limit.min(255);
+    let (mut lo, mut hi) = (0u64, 0u64);
+    let mut pieces = 0;
+    let mut start = 0;
+    'chunks: for c in 0..len.div_ceil(64) {
+        let mut bits = text.spaces(c);
+        while bits != 0 {
+            if pieces == limit {
+                break 'chunks;
+            }
+            let end = c * 64 + bits.trailing_zeros() as usize;
+            let m = text.mask(start, end) & keep;
+            lo += SPREAD[(m & 0xFF) as usize];
+            hi += SPREAD[((m >> 8) & 0xFF) as usize];
+            pieces += 1;
+            start = end + 1;
+            bits &= bits - 1;
+        }
+    }
+    if pieces < limit {
+        let m = text.mask(start, len) & keep;
+        lo += SPREAD[(m & 0xFF) as usize];
+        hi += SPREAD[((m >> 8) & 0xFF) as usize];
+    }
+    for (i, h) in hits.iter_mut().enumerate() {
+        let acc = if i < 8 { lo } else { hi };
+        *h += ((acc >> (8 * (i % 8))) & 0xFF) as u32;
+    }
+}
+
+/// Size of the buffer [`Lexicon::add_stop_words`] copies a short text into: offsets masked
+/// by [`PAD_INDEX`] and sixteen bytes more.
+const PAD: usize = 512 + 16;
+/// Mask of an offset into that buffer.
+const PAD_INDEX: usize = 511;
+/// Longest text read from that buffer.
+const PAD_MAX: usize = 496;
+
+/// The masks of [`padded_words`] by word length (0 to 16; the rest unused): the word's bytes
+/// of each half.
+const KEY_MASKS: [(u64, u64); 32] = {
+    let mut t = [(0u64, 0u64); 32];
+    let mut n = 0usize;
+    while n <= 16 {
+        let lo = if n >= 8 { 8 } else { n };
+        let hi = n.saturating_sub(8);
+        t[n] = (BYTE_MASKS[lo], BYTE_MASKS[if hi > 8 { 8 } else { hi }]);
+        n += 1;
+    }
+    t
+};
+
+/// The sixteen bytes of a [`PAD`] buffer at `k` (masked by [`PAD_INDEX`]), as two
+/// little-endian words.
+#[inline(always)]
+fn load_padded(buf: &[u8; PAD], k: usize) -> (u64, u64) {
+    let k = k & PAD_INDEX;
+    let w = |k: usize| buf[k..k + 8].try_into().map_or(0, u64::from_le_bytes);
+    (w(k), w(k + 8))
+}
+
+/// Bit `j` set where `chunk[j]` is a space ([`space_bits`] of a whole 64 bytes).
+#[inline]
+fn space_bits_64(chunk: &[u8]) -> u64 {
+    const LOW: u64 = 0x7F7F_7F7F_7F7F_7F7F;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    const SPACES: u64 = 0x2020_2020_2020_2020;
+    let mut m = 0u64;
+    for (k, w) in chunk.chunks_exact(8).enumerate() {
+        let z = w.try_into().map_or(0, u64::from_le_bytes) ^ SPACES;
+        let eq = !(((z & LOW) + LOW) | z) & HIGH;
+        m |= ((eq >> 7).wrapping_mul(0x0102_0408_1020_4080) >> 56) << (8 * k);
+    }
+    m
+}
+
 /// Bit `i` of `x` moved to the low bit of byte `i`: one language mask byte as eight byte
 /// counters.
 const SPREAD: [u64; 256] = {
@@ -768,16 +978,11 @@ fn space_bits(b: &[u8], at: usize) -> u64 {
     const LOW: u64 = 0x7F7F_7F7F_7F7F_7F7F;
     const HIGH: u64 = 0x8080_8080_8080_8080;
     const SPACES: u64 = 0x2020_2020_2020_2020;
-    let mut m = 0u64;
     // A whole 64 bytes: plain loads (no clamping at the end of `b`).
     if let Some(chunk) = b.get(at..at + 64) {
-        for (k, w) in chunk.chunks_exact(8).enumerate() {
-            let z = w.try_into().map_or(0, u64::from_le_bytes) ^ SPACES;
-            let eq = !(((z & LOW) + LOW) | z) & HIGH;
-            m |= ((eq >> 7).wrapping_mul(0x0102_0408_1020_4080) >> 56) << (8 * k);
-        }
-        return m;
+        return space_bits_64(chunk);
     }
+    let mut m = 0u64;
     // Only the words holding bytes of `b` (a short block's head is one or two).
     for k in 0..b.len().saturating_sub(at).div_ceil(8).min(8) {
         let z = load8(b, at + 8 * k) ^ SPACES;
@@ -1111,6 +1316,16 @@ fn caseless(c: char) -> bool {
 /// characters that fold to themselves (most Arabic, Hebrew, Cyrillic lower case) are copied
 /// as they are; other characters go one by one.
 pub fn fold_into(s: &str, out: &mut String) {
+    if single_spaced_ascii(s.as_bytes()) {
+        // The common head of English-like prose: its fold is its lower case, without the
+        // space it may end in.
+        let at = out.len();
+        out.push_str(s.strip_suffix(' ').unwrap_or(s));
+        if let Some(tail) = out.get_mut(at..) {
+            tail.make_ascii_lowercase();
+        }
+        return;
+    }
     let base = out.len();
     let tables = fold_tables();
     let bytes = s.as_bytes();
@@ -1216,6 +1431,29 @@ pub fn fold_into(s: &str, out: &mut String) {
     if out.len() > base && out.ends_with(' ') {
         out.pop();
     }
+}
+
+/// Whether `b` is printable ASCII (space to `~`, and DEL) that does not start with a space
+/// and has no two spaces side by side: text that [`fold_into`] only lower-cases (and strips
+/// of a last space). Tested 32 bytes a step, in byte lanes, stopping at the first step that
+/// fails (a text in another script fails in the first).
+fn single_spaced_ascii(b: &[u8]) -> bool {
+    if b.first() == Some(&b' ') {
+        return false;
+    }
+    let (Some(cur), Some(prev)) = (b.get(1..), b.get(..b.len().saturating_sub(1))) else {
+        return true;
+    };
+    if b.first().is_some_and(|&x| !(0x20..0x80).contains(&x)) {
+        return false;
+    }
+    cur.chunks(32).zip(prev.chunks(32)).all(|(cur, prev)| {
+        let mut bad = 0u8;
+        for (&c, &p) in cur.iter().zip(prev) {
+            bad |= u8::from(c < 0x20) | (c >> 7) | (u8::from(c == b' ') & u8::from(p == b' '));
+        }
+        bad == 0
+    })
 }
 
 /// Code point of the two-byte character at `i`.
@@ -1600,6 +1838,16 @@ pub(crate) mod tests {
         }
 
         #[test]
+        fn fold_of_ascii_prose_matches_its_definition(
+            s in "( ?[A-Za-z0-9.,!?'\\-]{1,6}){0,40}( {0,2}|\\t|\u{7f}|\u{1}|é)([a-zA-Z ]{0,40})",
+        ) {
+            proptest::prop_assert_eq!(fold(&s), fold_reference(&s));
+            let mut out = String::from("X ");
+            fold_into(&s, &mut out);
+            proptest::prop_assert_eq!(&out[2..], fold_reference(&s));
+        }
+
+        #[test]
         fn fold_of_two_byte_runs_matches_its_definition(
             pieces in proptest::collection::vec(
                 proptest::sample::select(
@@ -1754,6 +2002,65 @@ pub(crate) mod tests {
             proptest::prop_assert_eq!(load8(&b, at), want);
             let spaces = (0..64).fold(0u64, |m, j| m | u64::from(byte(at + j) == b' ') << j);
             proptest::prop_assert_eq!(space_bits(&b, at), spaces);
+        }
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(500))]
+
+        /// The padded buffer's counts are those of the general loop, for texts up to the
+        /// buffer's limit and the words at its end (cut at every length near it).
+        #[test]
+        fn padded_stop_word_counts_match_the_general_loop(
+            s in tricky_text(),
+            limit in 0usize..300,
+            filler in proptest::sample::select(&["the ", "x ", "في ", "a.b ", " ", "“of” "][..]),
+        ) {
+            let lex = lexicon();
+            let mut long = filler.repeat(PAD_MAX / filler.len().max(1) - 8);
+            long.push_str(&s);
+            for text in [fold(&s), s.clone(), fold(&long), long] {
+                let mut cut = text.len().min(PAD_MAX);
+                let mut cuts = Vec::new();
+                while cuts.len() < 20 {
+                    if text.is_char_boundary(cut) {
+                        cuts.push(cut);
+                    }
+                    let Some(c) = cut.checked_sub(1) else { break };
+                    cut = c;
+                }
+                for cut in cuts {
+                    let t = &text[..cut];
+                    let (mut padded, mut any) = ([3u32; MAX_LANGS], [3u32; MAX_LANGS]);
+                    lex.add_stop_words_padded(t, limit, &mut padded);
+                    lex.add_stop_words_any(t, limit, &mut any);
+                    proptest::prop_assert_eq!(padded, any, "{:?} {}", t, limit);
+                }
+            }
+        }
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(1000))]
+
+        /// A block's word past its head is looked up as its trimmed fold, read in place or not.
+        #[test]
+        fn words_in_place_are_looked_up_as_their_trimmed_fold(
+            s in tricky_text(),
+            ascii in "( |[,.\"(]{0,2}(the|The|OF|and|Between|a|Xy)[,.\")!]{0,2}|[a-z]{15,20}|[A-Za-z]{38,42}){0,30}",
+        ) {
+            let lex = lexicon();
+            let mut tok = String::new();
+            for text in [s, ascii] {
+                let mut start = 0;
+                for word in text.split(' ') {
+                    let end = start + word.len();
+                    let t = trim_marks(word);
+                    let want = if t.is_empty() || t.len() > 40 { 0 } else { lex.stop_mask(&fold(t)) };
+                    proptest::prop_assert_eq!(lex.word_stop_mask(&text, start, end, &mut tok), want, "{:?}", word);
+                    start = end + 1;
+                }
+            }
         }
     }
 

@@ -82,6 +82,19 @@ impl DocFreq {
         }
     }
 
+    /// Read the line of each feature of `mixed` (mixed hashes) ahead of the look-ups that need
+    /// them: a loop of independent loads keeps more cache misses in flight than the look-ups'
+    /// own loop, whose other work fills the processor's window.
+    pub(crate) fn touch_mixed(&self, mixed: impl Iterator<Item = u64>) {
+        let mut any = 0u16;
+        for m in mixed {
+            if let Some(l) = self.lines.get((m & self.line_mask) as usize) {
+                any |= l.0[0];
+            }
+        }
+        std::hint::black_box(any);
+    }
+
     /// Documents counted.
     pub fn docs(&self) -> u64 {
         self.docs

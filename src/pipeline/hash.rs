@@ -172,11 +172,12 @@ pub fn bytes_hash(bytes: &[u8]) -> u64 {
 }
 
 /// Sort hashes (uniformly spread 64-bit values) ascending. One counting pass on the top bits
-/// spreads them over about as many buckets as there are values, which leaves the list ordered
-/// but within buckets; one insertion pass then finishes it, each value moving past the few
-/// larger ones of its own bucket: several times fewer steps than a comparison sort of the whole
-/// list. A bucket of more than 32 values (values chosen to collide) is sorted by
-/// `sort_unstable` first, so crafted input costs at most O(n log n).
+/// spreads them over between half as many buckets as there are values and as many (fewer
+/// buckets to clear and sum cost less than the extra moves), which leaves the list ordered
+/// but within buckets; each value is then inserted into its bucket, moving past the few
+/// larger ones placed there before it: several times fewer steps than a comparison sort of
+/// the whole list. A bucket of more than 32 values (values chosen to collide) is sorted by
+/// `sort_unstable` instead, so crafted input costs at most O(n log n).
 pub fn sort_hashes(values: &mut Vec<u64>) {
     bucket_sort(values, 64, |h, shift| (h >> shift) as usize);
 }
@@ -200,7 +201,7 @@ fn bucket_sort<T: Copy + Ord + Default>(
         values.sort_unstable();
         return;
     }
-    let bits = (usize::BITS - n.leading_zeros()).min(16);
+    let bits = (usize::BITS - 1 - n.leading_zeros()).min(16);
     let shift = width - bits;
     let buckets = 1usize << bits;
     // starts[b + 1] counts bucket b, then (prefix sums) starts[b] is where bucket b begins.

@@ -172,11 +172,12 @@ pub fn bytes_hash(bytes: &[u8]) -> u64 {
 }
 
 /// Sort hashes (uniformly spread 64-bit values) ascending. One counting pass on the top bits
-/// spreads them over about as many buckets as there are values, which leaves the list ordered
-/// but within buckets; one insertion pass then finishes it, each value moving past the few
-/// larger ones of its own bucket: several times fewer steps than a comparison sort of the whole
-/// list. A bucket of more than 32 values (values chosen to collide) is sorted by
-/// `sort_unstable` first, so crafted input costs at most O(n log n).
+/// spreads them over between half as many buckets as there are values and as many (fewer
+/// buckets to clear and sum cost less than the extra moves), which leaves the list ordered
+/// but within buckets; each value is then inserted into its bucket, moving past the few
+/// larger ones placed there before it: several times fewer steps than a comparison sort of
+/// the whole list. A bucket of more than 32 values (values chosen to collide) is sorted by
+/// `sort_unstable` instead, so crafted input costs at most O(n log n).
 pub fn sort_hashes(values: &mut Vec<u64>) {
     bucket_sort(values, 64, |h, shift| (h >> shift) as usize);
 }
@@ -187,7 +188,8 @@ pub fn sort_keys32(values: &mut Vec<u32>) {
 }
 
 /// The bucket sort of [`sort_hashes`] for values of `width` bits whose top bits are
-/// `top(value, width - bits)`.
+/// `top(value, width - bits)`; `T::default()` must be the least value (0 for the unsigned
+/// integers it sorts).
 #[inline]
 fn bucket_sort<T: Copy + Ord + Default>(
     values: &mut Vec<T>,
@@ -199,7 +201,7 @@ fn bucket_sort<T: Copy + Ord + Default>(
         values.sort_unstable();
         return;
     }
-    let bits = (usize::BITS - n.leading_zeros()).min(16);
+    let bits = (usize::BITS - 1 - n.leading_zeros()).min(16);
     let shift = width - bits;
     let buckets = 1usize << bits;
     // starts[b + 1] counts bucket b, then (prefix sums) starts[b] is where bucket b begins.
@@ -221,19 +223,35 @@ fn bucket_sort<T: Copy + Ord + Default>(
     // bounds of bucket b are afterwards `ends[b - 1]..ends[b]` (0 for the first): no copy of the
     // starts is kept.
     let ends = &mut starts;
+    if !crowded {
+        // Each value is inserted into its bucket as it is scattered: it moves down past the
+        // larger values of its bucket placed so far. Below the bucket lie only smaller values
+        // (earlier buckets) or places not written yet, which hold the default (the least
+        // value): the move stops at the bucket's start without knowing where that is.
+        for &h in values.iter() {
+            let slot = &mut ends[top(h, shift)];
+            let mut j = *slot as usize;
+            *slot += 1;
+            while j > 0 && sorted[j - 1] > h {
+                sorted[j] = sorted[j - 1];
+                j -= 1;
+            }
+            sorted[j] = h;
+        }
+        *values = sorted;
+        return;
+    }
     for &h in values.iter() {
         let slot = &mut ends[top(h, shift)];
         sorted[*slot as usize] = h;
         *slot += 1;
     }
-    if crowded {
-        let mut lo = 0u32;
-        for &hi in &ends[..buckets] {
-            if hi - lo > 32 {
-                sorted[lo as usize..hi as usize].sort_unstable();
-            }
-            lo = hi;
+    let mut lo = 0u32;
+    for &hi in &ends[..buckets] {
+        if hi - lo > 32 {
+            sorted[lo as usize..hi as usize].sort_unstable();
         }
+        lo = hi;
     }
     for i in 1..n {
         let v = sorted[i];
@@ -279,6 +297,31 @@ mod tests {
         expected.sort_unstable();
         sort_hashes(&mut v);
         assert_eq!(v, expected);
+    }
+
+    #[test]
+    fn sorting_hashes_inserts_within_buckets() {
+        // Zeros (the default the unwritten places hold), repeats, neighbours in one bucket
+        // arriving largest first, and values spread over every bucket in descending order.
+        let mut v: Vec<u64> = (0..100u64)
+            .map(|i| (i % 5) << 58 | (99 - i))
+            .chain([0, 0, 5, u64::MAX, u64::MAX, 1 << 63, (1 << 63) + 1])
+            .chain(
+                (0..200u64)
+                    .rev()
+                    .map(|i| i.wrapping_mul(0x9e37_79b9_7f4a_7c15)),
+            )
+            .collect();
+        let mut expected = v.clone();
+        expected.sort_unstable();
+        assert!(v.len() >= 64, "the bucket sort's length");
+        sort_hashes(&mut v);
+        assert_eq!(v, expected);
+        let mut keys: Vec<u32> = expected.iter().rev().map(|&h| (h >> 40) as u32).collect();
+        let mut expected_keys = keys.clone();
+        expected_keys.sort_unstable();
+        sort_keys32(&mut keys);
+        assert_eq!(keys, expected_keys);
     }
 
     proptest::proptest! {

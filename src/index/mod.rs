@@ -186,11 +186,9 @@ impl NamespaceIndex {
     /// would draw it as a candidate. Its copies find it through the exact and simhash tiers,
     /// which see all its words.
     pub fn lookup(&self, f: &Features, time: i64, window_secs: Option<i64>) -> Lookup {
-        // The frequency tables are megabytes, read at random (a line per token and per sketch
-        // key): their lines are fetched first, in one loop of independent loads, so the misses
-        // overlap (load bench c64: about 5 us less CPU per Check).
-        self.token_df
-            .touch_mixed(f.tokens.iter().map(|&h| crate::pipeline::hash::mix64(h)));
+        // The sketch keys' frequency table is megabytes, read at random (a line per key): the
+        // lines are fetched first, in one loop of independent loads, so the misses overlap (the
+        // simhash does the same for its tokens).
         if self.cfg.verify.common_clusters > 0 && f.shingles > 0 {
             self.shingle_df.touch_mixed(
                 f.sketch

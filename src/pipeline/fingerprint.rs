@@ -86,6 +86,9 @@ impl DocFreq {
     /// them: a loop of independent loads keeps more cache misses in flight than the look-ups'
     /// own loop, whose other work fills the processor's window.
     pub(crate) fn touch_mixed(&self, mixed: impl Iterator<Item = u64>) {
+        if self.docs == 0 {
+            return; // nothing counted: no look-up reads the table
+        }
         let mut any = 0u16;
         for m in mixed {
             if let Some(l) = self.lines.get((m & self.line_mask) as usize) {

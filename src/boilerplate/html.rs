@@ -113,7 +113,7 @@ fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
 /// Looks at the first 2 KiB, ASCII case-insensitively, without copying them: every sign needs a
 /// `<`, so text without one is answered by one `memchr`.
 pub fn looks_like_html(s: &str) -> bool {
-    let head = &s[..floor_boundary(s, 2048)];
+    let head = &s[..super::floor_boundary(s, 2048)];
     if memchr::memchr(b'<', head.as_bytes()).is_none() {
         return false;
     }
@@ -139,7 +139,7 @@ pub fn looks_like_html(s: &str) -> bool {
 /// tests.
 #[cfg(test)]
 fn looks_like_html_reference(s: &str) -> bool {
-    let head = &s[..floor_boundary(s, 2048)];
+    let head = &s[..super::floor_boundary(s, 2048)];
     let lower = head.to_ascii_lowercase();
     let t = lower.trim_start();
     t.starts_with("<!doctype")
@@ -149,16 +149,6 @@ fn looks_like_html_reference(s: &str) -> bool {
         || lower.contains("<body")
         || lower.contains("<head")
         || (t.starts_with('<') && (lower.contains("</p>") || lower.contains("</div>")))
-}
-
-fn floor_boundary(s: &str, mut i: usize) -> usize {
-    if i >= s.len() {
-        return s.len();
-    }
-    while !s.is_char_boundary(i) {
-        i -= 1;
-    }
-    i
 }
 
 /// Drop the bodies of `<script>` and `<style>` elements (well over half of a typical news page's

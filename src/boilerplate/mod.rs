@@ -244,6 +244,18 @@ pub fn line_key(text: &str) -> u64 {
     key_of(&folded, text.len())
 }
 
+/// The largest character boundary of `s` at or below `i` (`s.len()` when `i` is past the end):
+/// where to cut a prefix of at most `i` bytes.
+pub(crate) fn floor_boundary(s: &str, mut i: usize) -> usize {
+    if i >= s.len() {
+        return s.len();
+    }
+    while !s.is_char_boundary(i) {
+        i -= 1;
+    }
+    i
+}
+
 fn key_of(folded: &str, len: usize) -> u64 {
     xxhash_rust::xxh3::xxh3_64_with_seed(folded.as_bytes(), len as u64)
 }
@@ -407,10 +419,7 @@ mod tests {
             proptest::prop_assert_eq!(a.feats.len(), a.blocks.len());
             for (i, (b, f)) in a.blocks.iter().zip(&a.feats).enumerate() {
                 let block = b.text(&a.base);
-                let mut head = block.len().min(420);
-                while !block.is_char_boundary(head) {
-                    head -= 1;
-                }
+                let head = floor_boundary(block, 420);
                 proptest::prop_assert_eq!(f.folded(&a.folded), lexicon::fold(&block[..head]));
                 proptest::prop_assert_eq!(a.line_keys[i], line_key(block));
             }

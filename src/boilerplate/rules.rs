@@ -118,7 +118,7 @@ pub fn features(text: &str, folded_all: &mut String) -> Features {
     let lex = lexicon::lexicon();
     let mut f = Features::default();
     // Folded prefix for phrase lookup.
-    let head_end = floor_boundary(text, 420);
+    let head_end = super::floor_boundary(text, 420);
     let fold_start = folded_all.len();
     fold_into(&text[..head_end], folded_all);
     let folded = &folded_all[fold_start..];
@@ -179,16 +179,6 @@ pub fn features(text: &str, folded_all: &mut String) -> Features {
             || text.starts_with("https://")
             || text.starts_with("www."));
     f
-}
-
-fn floor_boundary(s: &str, mut i: usize) -> usize {
-    if i >= s.len() {
-        return s.len();
-    }
-    while !s.is_char_boundary(i) {
-        i -= 1;
-    }
-    i
 }
 
 /// A short block ending in a credit in parentheses: `(AFP)`, `(إ.ب.أ)`, `(Reuters/John Doe)`.

@@ -484,10 +484,7 @@ mod tests {
             head in 0usize..60,
             sample in 0usize..12,
         ) {
-            let mut head_end = head.min(text.len());
-            while !text.is_char_boundary(head_end) {
-                head_end -= 1;
-            }
+            let head_end = crate::boilerplate::floor_boundary(&text, head);
             proptest::prop_assert_eq!(run(&text, head_end, sample), reference(&text, head_end, sample));
             // The whole block as head (no word past it): the byte-lane path.
             let all = text.len();
@@ -506,10 +503,7 @@ mod tests {
             head in 0usize..500,
             sample in 0usize..80,
         ) {
-            let mut head_end = head.min(text.len());
-            while !text.is_char_boundary(head_end) {
-                head_end -= 1;
-            }
+            let head_end = crate::boilerplate::floor_boundary(&text, head);
             proptest::prop_assert_eq!(run(&text, head_end, sample), reference(&text, head_end, sample));
         }
     }

@@ -6,6 +6,8 @@
 //! - `NEARDUP_BENCH_SECS` (default 2): seconds per RPC and level, split into alternating
 //!   Echo/Check slices so both see the same background load (the bench machine is shared);
 //! - `NEARDUP_BENCH_INFLIGHT`: the server's `max_inflight`;
+//! - `NEARDUP_BENCH_ENGINE_THREADS`: the server's `engine_threads` (0: engine calls on the
+//!   runtime's threads);
 //! - `NEARDUP_BENCH_STORE=sync|interval:MS|off`: serve an engine on the embedded store (in a
 //!   temporary directory) with that durability, as `neardup serve` does, instead of the
 //!   in-memory engine of `server::run` (the default);
@@ -487,7 +489,11 @@ fn main() {
         if let Some(n) = std::env::var("NEARDUP_BENCH_INFLIGHT").ok().and_then(|s| s.parse().ok()) {
             config.limits.max_inflight = n;
         }
+        if let Some(n) = std::env::var("NEARDUP_BENCH_ENGINE_THREADS").ok().and_then(|s| s.parse().ok()) {
+            config.engine_threads = n;
+        }
         let inflight = config.limits.max_inflight;
+        let engine_threads = config.engine_threads;
         let shutdown = async move {
             let _ = stop_rx.await;
         };
@@ -519,7 +525,7 @@ fn main() {
         let mean = docs.iter().map(String::len).sum::<usize>() / docs.len();
         println!("neardup load bench: loopback {addr}, {measure:?} per rpc and level in {ROUNDS} alternating slices after {WARMUP:?} warm-up, documents ~{mean} bytes");
         println!(
-            "server: default config, max_inflight {inflight} (NEARDUP_BENCH_INFLIGHT overrides), engine {}",
+            "server: default config, max_inflight {inflight} (NEARDUP_BENCH_INFLIGHT overrides), engine_threads {engine_threads} (NEARDUP_BENCH_ENGINE_THREADS; 0 = runtime threads), engine {}",
             store.as_deref().map_or("in memory".to_string(), |p| format!("on the embedded store, durability {p}"))
         );
         let cost = engine_cost(&docs);

@@ -11,6 +11,7 @@
 //! data_dir = "./neardup-data"
 //! request_timeout_ms = 30000
 //! drain_timeout_ms = 10000
+//! engine_threads = 1                  # default: half the cores, at least 1; 0 = runtime threads
 //!
 //! [limits]
 //! max_message_bytes = 4194304
@@ -67,6 +68,11 @@ pub struct Config {
     /// After a shutdown signal, how long in-flight calls and open streams may go on before the
     /// server stops anyway.
     pub drain_timeout: Duration,
+    /// Threads of the service's own that run engine calls on documents up to
+    /// `service::INLINE_MAX_BYTES` (default: half the cores, at least one, so the other half
+    /// serves the RPCs; see `service::EngineCalls::Threads`). 0 runs them on the runtime's
+    /// threads instead.
+    pub engine_threads: usize,
 }
 
 impl Default for Config {
@@ -80,8 +86,15 @@ impl Default for Config {
             limits: Limits::default(),
             request_timeout: Duration::from_secs(30),
             drain_timeout: Duration::from_secs(10),
+            engine_threads: default_engine_threads(),
         }
     }
+}
+
+/// Half the cores, at least one.
+fn default_engine_threads() -> usize {
+    let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+    (cores / 2).max(1)
 }
 
 /// Explicit limits. A request over one is refused with `RESOURCE_EXHAUSTED` and a message
@@ -147,6 +160,8 @@ pub struct RawConfig {
     pub request_timeout_ms: Option<u64>,
     /// Drain time on shutdown in milliseconds.
     pub drain_timeout_ms: Option<u64>,
+    /// Engine threads (0 = the runtime's threads).
+    pub engine_threads: Option<usize>,
     /// Limits.
     #[serde(default)]
     pub limits: RawLimits,
@@ -288,6 +303,7 @@ impl RawConfig {
             limits,
             request_timeout,
             drain_timeout,
+            engine_threads: self.engine_threads.unwrap_or(defaults.engine_threads),
         })
     }
 }
@@ -327,12 +343,13 @@ mod tests {
             Some(DEFAULT_METRICS_LISTEN)
         );
         assert_eq!(config.limits, Limits::default());
+        assert!(config.engine_threads >= 1);
     }
 
     #[test]
     fn toml_overrides_and_off_switch() {
         let raw: RawConfig = toml::from_str(
-            "listen = \"0.0.0.0:7000\"\nmetrics_listen = \"off\"\n[limits]\nmax_document_bytes = 1000\n[engine]\nwindow_days = 3\n",
+            "listen = \"0.0.0.0:7000\"\nmetrics_listen = \"off\"\nengine_threads = 0\n[limits]\nmax_document_bytes = 1000\n[engine]\nwindow_days = 3\n",
         )
         .unwrap();
         let config = raw.validate().unwrap();
@@ -340,6 +357,7 @@ mod tests {
         assert_eq!(config.metrics_listen, None);
         assert_eq!(config.limits.max_document_bytes, 1000);
         assert_eq!(config.engine.window_days, 3);
+        assert_eq!(config.engine_threads, 0);
     }
 
     #[test]

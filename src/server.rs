@@ -55,9 +55,10 @@ pub async fn run_with_metrics(
 }
 
 /// [`run_with_metrics`] over a given engine (e.g. one opened on a durable store, or one a test
-/// filled beforehand). Its calls on small documents run on the runtime threads
-/// ([`EngineCalls::Inline`]): checks await their store write outside the call, and deletes,
-/// which wait inside, go to the blocking pool.
+/// filled beforehand). Its calls on small documents run on `config.engine_threads` engine
+/// threads ([`EngineCalls::Threads`]; with 0, on the runtime threads: [`EngineCalls::Inline`]):
+/// checks await their store write outside the call, and deletes on a durable engine, which
+/// wait inside, go to the blocking pool.
 pub async fn serve(
     engine: Engine,
     listener: TcpListener,
@@ -65,15 +66,11 @@ pub async fn serve(
     config: Config,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<()> {
-    serve_with(
-        engine,
-        EngineCalls::Inline,
-        listener,
-        metrics_listener,
-        config,
-        shutdown,
-    )
-    .await
+    let calls = match config.engine_threads {
+        0 => EngineCalls::Inline,
+        n => EngineCalls::Threads(n),
+    };
+    serve_with(engine, calls, listener, metrics_listener, config, shutdown).await
 }
 
 /// [`serve`] with engine calls run as `calls` says (see [`EngineCalls`]).
@@ -99,6 +96,7 @@ pub async fn serve_with(
         drain_rx.clone(),
         calls,
     );
+    let engine_threads = service.engine_threads();
     let neardup = NearDupServer::new(service)
         .accept_compressed(CompressionEncoding::Gzip)
         .send_compressed(CompressionEncoding::Gzip)
@@ -148,6 +146,7 @@ pub async fn serve_with(
         max_document_bytes = limits.max_document_bytes,
         max_check_streams = limits.max_check_streams,
         max_inflight = limits.max_inflight,
+        engine_threads,
         "neardup gRPC listening"
     );
     let incoming = TcpIncoming::from(listener).with_nodelay(Some(true));

@@ -2,12 +2,11 @@
 //! the client side in `cli::remote`) that touches proto types.
 //!
 //! Engine calls are synchronous, at most `limits.max_inflight` at once (a semaphore; further
-//! calls wait, inside their deadline). Where they run is [`EngineCalls`]: on tokio's blocking
-//! pool when they may wait on I/O (an engine on a durable store waits for its write), or right
-//! on the runtime thread that decoded the request when they are pure CPU work of bounded size
-//! (an in-memory engine): a hand-off to another thread and back costs more than a small
-//! document's check on a loaded machine. No lock is held across an `.await`: the engine locks
-//! inside its own synchronous calls.
+//! calls wait, inside their deadline). Where they run is [`EngineCalls`]: on the service's own
+//! engine threads, on tokio's blocking pool, or right on the runtime thread that decoded the
+//! request. Calls that may wait on I/O inside (a delete on a durable store) and calls on big
+//! documents always use the pool. No lock is held across an `.await`: the engine locks inside
+//! its own synchronous calls.
 //!
 //! The Audit RPC (`audit`) runs the corpus audit on a scratch engine of its own per call.
 
@@ -15,6 +14,7 @@ mod audit;
 pub mod convert;
 pub mod metrics;
 pub mod status;
+mod threads;
 
 use std::pin::Pin;
 use std::sync::Arc;
@@ -32,8 +32,9 @@ use crate::proto::near_dup_server::NearDup;
 pub use metrics::Metrics;
 
 /// Largest document body (text or HTML bytes) an [`EngineCalls::Inline`] service checks or
-/// cleans on the runtime thread itself; bigger ones go to the blocking pool. At roughly 15 ns
-/// a byte this bounds the time a runtime thread is kept from its other tasks to about 0.5 ms.
+/// cleans on the runtime thread itself, or an [`EngineCalls::Threads`] service on its engine
+/// threads; bigger ones go to the blocking pool. At roughly 15 ns a byte this bounds the time
+/// a runtime or engine thread is kept from the calls queued behind it to about 0.5 ms.
 pub const INLINE_MAX_BYTES: usize = 32 * 1024;
 
 /// Where the service runs engine calls.
@@ -48,6 +49,26 @@ pub enum EngineCalls {
     /// ([`Engine::check_deferred`]), and deletes (which wait for their write inside) always use
     /// the pool, so this suits an engine on a durable store as well as an in-memory one.
     Inline,
+    /// On this many engine threads of the service's own, for documents up to
+    /// [`INLINE_MAX_BYTES`]; bigger ones, and deletes on an engine with a store (which wait
+    /// for their write inside the call), use the pool. On a machine that also runs the callers
+    /// (a scraper beside its service, the load bench), one engine thread on two cores leaves
+    /// the other core to the RPC work instead of both cores' caches trading the engine's
+    /// tables (load bench c64 on 2 cores: CPU per Check 72–80 → 64–69 µs against
+    /// [`Inline`](Self::Inline)). While no engine call is in flight a call runs inline
+    /// instead (no thread to wake). With 0 threads it is [`Inline`](Self::Inline).
+    Threads(usize),
+}
+
+/// Where one engine call runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Placement {
+    /// On the runtime thread that decoded the request.
+    Inline,
+    /// On the service's engine threads.
+    Threads,
+    /// On tokio's blocking pool.
+    Pool,
 }
 
 /// The NearDup service: a cheap, cloneable handle.
@@ -65,6 +86,9 @@ struct Inner {
     pool: Arc<Semaphore>,
     /// Where engine calls run.
     calls: EngineCalls,
+    /// The engine threads, for [`EngineCalls::Threads`] (`None` if not one could start: the
+    /// service then runs its calls as [`EngineCalls::Inline`]).
+    threads: Option<threads::EngineThreads>,
     /// The runtime is multi-threaded (an inline call keeps one worker, others go on).
     multi_thread: bool,
     /// Permits for open CheckStream calls; refused (not queued) when none is left.
@@ -101,6 +125,14 @@ impl NearDupService {
         let limits = config.limits;
         let multi_thread = tokio::runtime::Handle::try_current()
             .is_ok_and(|h| h.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread);
+        let threads = match calls {
+            EngineCalls::Threads(n) if n > 0 => threads::EngineThreads::start(&engine, n),
+            _ => None,
+        };
+        let calls = match calls {
+            EngineCalls::Threads(_) if threads.is_none() => EngineCalls::Inline,
+            calls => calls,
+        };
         NearDupService {
             inner: Arc::new(Inner {
                 engine,
@@ -108,6 +140,7 @@ impl NearDupService {
                 request_timeout: config.request_timeout,
                 pool: Arc::new(Semaphore::new(limits.max_inflight)),
                 calls,
+                threads,
                 multi_thread,
                 streams: Arc::new(Semaphore::new(limits.max_check_streams)),
                 audits: Arc::new(Semaphore::new(limits.max_audit_calls)),
@@ -134,11 +167,37 @@ impl NearDupService {
         }
     }
 
-    /// Whether an engine call on a document of `bytes` runs on the runtime thread itself.
-    fn inline(&self, bytes: usize) -> bool {
-        self.inner.calls == EngineCalls::Inline
-            && self.inner.multi_thread
-            && bytes <= INLINE_MAX_BYTES
+    /// Where an engine call on a document of `bytes` runs.
+    fn placement(&self, bytes: usize) -> Placement {
+        match self.inner.calls {
+            _ if bytes > INLINE_MAX_BYTES => Placement::Pool,
+            EngineCalls::Threads(_) if self.inner.threads.is_some() => Placement::Threads,
+            EngineCalls::Inline | EngineCalls::Threads(_) if self.inner.multi_thread => {
+                Placement::Inline
+            }
+            _ => Placement::Pool,
+        }
+    }
+
+    /// [`placement`](Self::placement), except that with [`EngineCalls::Threads`] a call that
+    /// finds no engine call in flight (every permit free) runs inline: handing it to an idle
+    /// engine thread and its answer back costs two thread wake-ups (load bench c1: p50 +45 µs),
+    /// while a busy server queues its calls for the engine threads.
+    fn placement_now(&self, bytes: usize) -> Placement {
+        match self.placement(bytes) {
+            Placement::Threads
+                if self.inner.multi_thread
+                    && self.inner.pool.available_permits() == self.inner.limits.max_inflight =>
+            {
+                Placement::Inline
+            }
+            placement => placement,
+        }
+    }
+
+    /// Engine threads running (0 unless [`EngineCalls::Threads`]).
+    pub fn engine_threads(&self) -> usize {
+        self.inner.threads.as_ref().map_or(0, |t| t.threads())
     }
 
     /// One of the `max_inflight` permits for engine work, waited for inside the deadline; an
@@ -206,12 +265,12 @@ impl NearDupService {
         Ok(done)
     }
 
-    /// Run one engine call, inside the deadline, under one of the `max_inflight` permits: on
-    /// this thread when `inline` (see [`EngineCalls::Inline`]), else on the blocking pool.
+    /// Run one engine call, inside the deadline, under one of the `max_inflight` permits,
+    /// where `placement` says.
     async fn run_engine<T, F>(
         &self,
         deadline: Option<Instant>,
-        inline: bool,
+        placement: Placement,
         work: F,
     ) -> Result<T, Status>
     where
@@ -219,7 +278,31 @@ impl NearDupService {
         F: FnOnce(&Engine) -> crate::Result<T> + Send + 'static,
     {
         let permit = self.permit(deadline).await?;
-        if inline {
+        if let (Placement::Threads, Some(threads)) = (placement, &self.inner.threads) {
+            // The permit moves with the work, as on the pool: if the caller gives up, the work
+            // still finishes (check-and-insert stays atomic) and the queue stays bounded. Work
+            // whose deadline passed while queued is not started; work cannot be interrupted,
+            // so a deadline that passes while it runs is answered after.
+            let (answer, answered) = tokio::sync::oneshot::channel();
+            let job: threads::Job = Box::new(move |engine: &Engine| {
+                let _permit = permit;
+                let result = if deadline.is_some_and(|d| Instant::now() >= d) {
+                    None
+                } else {
+                    Some(work(engine))
+                };
+                let _ = answer.send(result);
+            });
+            if !threads.submit(job) {
+                return Err(Status::unavailable("the engine threads have stopped"));
+            }
+            let result = answered.await.map_err(|_| engine_call_failed())?;
+            if deadline.is_some_and(|d| Instant::now() >= d) {
+                return Err(deadline_exceeded());
+            }
+            return result.ok_or_else(deadline_exceeded)?.map_err(Status::from);
+        }
+        if placement == Placement::Inline {
             // Pure CPU work of bounded size: run it here, no hop to another thread and back.
             // It cannot be interrupted, so a deadline that passes meanwhile is answered after.
             let result = work(&self.inner.engine);
@@ -259,11 +342,12 @@ impl NearDupService {
         tracing::debug!(namespace = %namespace, id = %document.id, bytes, "check");
         // The CPU work runs under a permit; the wait for the store's write (if any) does not,
         // so checks waiting for one sync do not keep the next ones from being decided.
-        let (outcome, pending) = if self.inline(bytes) {
+        let placement = self.placement_now(bytes);
+        let (outcome, pending) = if placement == Placement::Inline {
             self.check_inline(deadline, &namespace, document, &options)
                 .await?
         } else {
-            self.run_engine(deadline, false, move |engine| {
+            self.run_engine(deadline, placement, move |engine| {
                 engine.check_deferred(&namespace, document, &options)
             })
             .await?
@@ -291,6 +375,10 @@ impl NearDupService {
 }
 
 /// A blocking task that panicked or was cancelled: logged, sent as a short `INTERNAL`.
+fn engine_call_failed() -> Status {
+    Status::internal("engine call failed; see the server log")
+}
+
 fn task_failed(err: tokio::task::JoinError) -> Status {
     tracing::error!(error = %err, "engine task failed");
     Status::internal("engine task failed; see the server log")
@@ -456,9 +544,9 @@ impl NearDup for NearDupService {
         let result = async {
             let (namespace, document, format) =
                 convert::clean_request(request.into_inner(), &self.inner.limits)?;
-            let inline = self.inline(document.content_len());
+            let placement = self.placement_now(document.content_len());
             let cleaned = self
-                .run_engine(deadline, inline, move |engine| {
+                .run_engine(deadline, placement, move |engine| {
                     engine.clean(&namespace, &document, format)
                 })
                 .await?;
@@ -478,10 +566,14 @@ impl NearDup for NearDupService {
         let result = async {
             let (namespace, id) =
                 convert::delete_request(request.into_inner(), &self.inner.limits)?;
-            // A delete waits for its store write inside the call: never on a runtime thread.
-            let inline = self.inline(0) && !self.inner.engine.has_store();
+            // A delete waits for its store write inside the call: only ever on the pool then.
+            let placement = if self.inner.engine.has_store() {
+                Placement::Pool
+            } else {
+                self.placement_now(0)
+            };
             let deleted = self
-                .run_engine(deadline, inline, move |engine| {
+                .run_engine(deadline, placement, move |engine| {
                     engine.delete(&namespace, &id)
                 })
                 .await?;
@@ -501,7 +593,7 @@ impl NearDup for NearDupService {
         let result = async {
             let namespace = convert::stats_request(request.into_inner(), &self.inner.limits)?;
             let stats = self
-                .run_engine(deadline, self.inline(0), move |engine| {
+                .run_engine(deadline, self.placement_now(0), move |engine| {
                     Ok(engine.stats(namespace.as_deref()))
                 })
                 .await?;
@@ -590,35 +682,129 @@ mod tests {
     }
 
     #[test]
-    fn inline_only_for_small_documents_on_a_multi_threaded_runtime() {
+    fn small_documents_run_where_the_setting_says_and_big_ones_on_the_pool() {
         let config = Config::default();
         multi_thread().block_on(async {
             let inline = service(EngineCalls::Inline, &config);
-            assert!(inline.inline(0));
-            assert!(inline.inline(INLINE_MAX_BYTES));
-            assert!(!inline.inline(INLINE_MAX_BYTES + 1));
-            assert!(!service(EngineCalls::Pool, &config).inline(0));
+            assert_eq!(inline.placement(0), Placement::Inline);
+            assert_eq!(inline.placement(INLINE_MAX_BYTES), Placement::Inline);
+            assert_eq!(inline.placement(INLINE_MAX_BYTES + 1), Placement::Pool);
+            assert_eq!(
+                service(EngineCalls::Pool, &config).placement(0),
+                Placement::Pool
+            );
+            let threads = service(EngineCalls::Threads(2), &config);
+            assert_eq!(threads.engine_threads(), 2);
+            assert_eq!(threads.placement(INLINE_MAX_BYTES), Placement::Threads);
+            assert_eq!(threads.placement(INLINE_MAX_BYTES + 1), Placement::Pool);
+            let none = service(EngineCalls::Threads(0), &config);
+            assert_eq!(none.engine_threads(), 0);
+            assert_eq!(none.placement(0), Placement::Inline);
         });
-        // A current-thread runtime has no other worker to go on while one call runs.
+        // A current-thread runtime has no other worker to go on while one call runs; engine
+        // threads are the service's own.
         let current = tokio::runtime::Builder::new_current_thread()
             .build()
             .unwrap();
         current.block_on(async {
-            assert!(!service(EngineCalls::Inline, &config).inline(0));
+            let inline = service(EngineCalls::Inline, &config);
+            assert_eq!(inline.placement(0), Placement::Pool);
+            let threads = service(EngineCalls::Threads(1), &config);
+            assert_eq!(threads.placement(0), Placement::Threads);
         });
     }
 
     #[test]
-    fn work_past_its_deadline_is_not_started_inline_or_on_the_pool() {
+    fn an_idle_server_runs_calls_inline_and_a_busy_one_queues_them_for_its_threads() {
         let config = Config::default();
         multi_thread().block_on(async {
-            for (calls, inline) in [(EngineCalls::Inline, true), (EngineCalls::Pool, false)] {
+            let svc = service(EngineCalls::Threads(1), &config);
+            assert_eq!(svc.placement_now(0), Placement::Inline);
+            let busy = svc.inner.pool.clone().try_acquire_owned().unwrap();
+            assert_eq!(svc.placement_now(0), Placement::Threads);
+            assert_eq!(svc.placement_now(INLINE_MAX_BYTES + 1), Placement::Pool);
+            drop(busy);
+            assert_eq!(svc.placement_now(0), Placement::Inline);
+            let pool = service(EngineCalls::Pool, &config);
+            assert_eq!(pool.placement_now(0), Placement::Pool);
+        });
+    }
+
+    #[test]
+    fn work_queued_past_its_deadline_on_the_engine_threads_is_not_started() {
+        let config = Config::default();
+        multi_thread().block_on(async {
+            let svc = service(EngineCalls::Threads(1), &config);
+            // Hold the only engine thread until released.
+            let (release, held) = std::sync::mpsc::channel::<()>();
+            let (started_tx, started) = tokio::sync::oneshot::channel::<()>();
+            let holder = tokio::spawn({
+                let svc = svc.clone();
+                async move {
+                    svc.run_engine(None, Placement::Threads, move |_| {
+                        let _ = started_tx.send(());
+                        let _ = held.recv_timeout(Duration::from_secs(10));
+                        Ok(1)
+                    })
+                    .await
+                }
+            });
+            started.await.unwrap();
+            let ran = Arc::new(AtomicBool::new(false));
+            let flag = ran.clone();
+            let queued = tokio::spawn({
+                let svc = svc.clone();
+                let deadline = Some(Instant::now() + Duration::from_millis(50));
+                async move {
+                    svc.run_engine(deadline, Placement::Threads, move |_| {
+                        flag.store(true, Ordering::SeqCst);
+                        Ok(2)
+                    })
+                    .await
+                }
+            });
+            tokio::time::sleep(Duration::from_millis(100)).await;
+            release.send(()).unwrap();
+            assert_eq!(holder.await.unwrap().ok(), Some(1));
+            let status = queued
+                .await
+                .unwrap()
+                .err()
+                .unwrap_or_else(|| Status::ok(""));
+            assert_eq!(status.code(), Code::DeadlineExceeded);
+            assert!(!ran.load(Ordering::SeqCst), "started past its deadline");
+        });
+    }
+
+    #[test]
+    fn a_panicking_engine_call_is_an_internal_error_and_the_threads_go_on() {
+        let config = Config::default();
+        multi_thread().block_on(async {
+            let svc = service(EngineCalls::Threads(1), &config);
+            let failed: Result<(), Status> = svc
+                .run_engine(None, Placement::Threads, |_| panic!("engine bug"))
+                .await;
+            assert_eq!(failed.unwrap_err().code(), Code::Internal);
+            let answer = svc.run_engine(None, Placement::Threads, |_| Ok(7)).await;
+            assert_eq!(answer.ok(), Some(7));
+        });
+    }
+
+    #[test]
+    fn work_past_its_deadline_is_not_started_anywhere() {
+        let config = Config::default();
+        multi_thread().block_on(async {
+            for (calls, placement) in [
+                (EngineCalls::Inline, Placement::Inline),
+                (EngineCalls::Pool, Placement::Pool),
+                (EngineCalls::Threads(1), Placement::Threads),
+            ] {
                 let svc = service(calls, &config);
                 let ran = Arc::new(AtomicBool::new(false));
                 let flag = ran.clone();
                 let passed = Some(Instant::now());
                 let result = svc
-                    .run_engine(passed, inline, move |_| {
+                    .run_engine(passed, placement, move |_| {
                         flag.store(true, Ordering::SeqCst);
                         Ok(())
                     })
@@ -628,22 +814,29 @@ mod tests {
                 assert!(!ran.load(Ordering::SeqCst), "{calls:?}");
                 // Within its deadline the same call runs and answers.
                 let later = Some(Instant::now() + Duration::from_secs(60));
-                let answer = svc.run_engine(later, inline, |_| Ok(7)).await;
+                let answer = svc.run_engine(later, placement, |_| Ok(7)).await;
                 assert_eq!(answer.ok(), Some(7), "{calls:?}");
             }
         });
     }
 
     #[test]
-    fn inline_and_pool_calls_give_the_same_answers() {
+    fn every_placement_gives_the_same_answers() {
         let config = Config::default();
         let story = "The council agreed on Tuesday to rebuild the old bridge over the river \
                      before the winter, the mayor said after a long meeting with engineers.\n"
             .repeat(8);
         multi_thread().block_on(async {
             let mut answers = Vec::new();
-            for calls in [EngineCalls::Inline, EngineCalls::Pool] {
+            for calls in [
+                EngineCalls::Inline,
+                EngineCalls::Pool,
+                EngineCalls::Threads(1),
+            ] {
                 let svc = service(calls, &config);
+                // A permit held elsewhere: the server is busy, so checks take the engine
+                // threads (an idle one runs them inline).
+                let _busy = svc.inner.pool.clone().try_acquire_owned().unwrap();
                 let first = svc.check_one(check_request("a", &story), None).await;
                 let again = svc.check_one(check_request("b", &story), None).await;
                 let (first, again) = (first.unwrap(), again.unwrap());
@@ -652,6 +845,7 @@ mod tests {
                 answers.push((first, again));
             }
             assert_eq!(answers[0], answers[1]);
+            assert_eq!(answers[0], answers[2]);
         });
     }
 
@@ -701,7 +895,9 @@ mod tests {
     #[test]
     fn a_check_waiting_for_its_write_holds_no_permit_and_answers_once_it_is_durable() {
         let mut config = Config::default();
-        config.limits.max_inflight = 1;
+        // One permit is held below (a busy server, so the engine threads take the checks):
+        // one is left for them.
+        config.limits.max_inflight = 2;
         let store = Arc::new(HeldStore::default());
         let engine = Engine::open(config.engine.clone(), store.clone()).unwrap();
         let stories = [
@@ -713,12 +909,20 @@ mod tests {
              works by young composers, its director announced.\n",
             "Shares in the airline fell sharply after it cut its profit forecast, blaming fuel \
              prices and a strike by ground staff at two airports.\n",
+            "A rare owl was seen nesting in the city park for the first time in forty years, \
+             and bird watchers gathered at dawn to photograph the pair.\n",
+            "The football club named a new coach on Friday, a former player who led the youth \
+             team to two league titles, and gave him a three-year contract.\n",
         ];
         let story = |i: usize| stories[i].repeat(6);
         multi_thread().block_on(async {
-            for (round, calls) in [EngineCalls::Inline, EngineCalls::Pool]
-                .into_iter()
-                .enumerate()
+            for (round, calls) in [
+                EngineCalls::Inline,
+                EngineCalls::Pool,
+                EngineCalls::Threads(1),
+            ]
+            .into_iter()
+            .enumerate()
             {
                 store.answers.lock().clear();
                 let (_tx, draining) = watch::channel(false);
@@ -729,6 +933,7 @@ mod tests {
                     draining,
                     calls,
                 );
+                let _busy = svc.inner.pool.clone().try_acquire_owned().unwrap();
                 let pending_writes = || store.answers.lock().len();
                 let wait_for = |n: usize| async move {
                     for _ in 0..2000 {

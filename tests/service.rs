@@ -296,7 +296,19 @@ async fn check_stream_answers_in_request_order_and_survives_a_bad_request() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn identical_documents_sent_at_once_yield_exactly_one_original() {
-    let server = TestServer::default().await;
+    // Engine calls inline on the runtime threads, on one engine thread, and on two that
+    // commit to the same namespace.
+    for engine_threads in [0, 1, 2] {
+        let server = TestServer::start(Config {
+            engine_threads,
+            ..Config::default()
+        })
+        .await;
+        identical_documents_race(&server).await;
+    }
+}
+
+async fn identical_documents_race(server: &TestServer) {
     let channel = server.channel().await;
     for round in 0..5 {
         let text = crate::common::synthetic_article(1000 + round);

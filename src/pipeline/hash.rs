@@ -215,8 +215,11 @@ fn bucket_sort<T: Copy + Ord + Default>(
         .iter()
         .fold(0u32, |any, &count| any | u32::from(count > 32))
         != 0;
-    for b in 0..buckets {
-        starts[b + 1] += starts[b];
+    // Prefix sums in place (starts[0] is 0): one pass of adds, no index to check.
+    let mut sum = 0u32;
+    for s in starts.iter_mut() {
+        sum += *s;
+        *s = sum;
     }
     let mut sorted = vec![T::default(); n];
     // The scatter advances each bucket's start to its end (= the next bucket's start), so the
@@ -230,13 +233,17 @@ fn bucket_sort<T: Copy + Ord + Default>(
         // value): the move stops at the bucket's start without knowing where that is.
         for &h in values.iter() {
             let slot = &mut ends[top(h, shift)];
-            let mut j = *slot as usize;
+            let end = *slot as usize;
             *slot += 1;
-            while j > 0 && sorted[j - 1] > h {
-                sorted[j] = sorted[j - 1];
+            // The places up to the value's own as one slice (one bound check): the moves
+            // within it need none of their own.
+            let below = &mut sorted[..=end];
+            let mut j = end;
+            while j > 0 && below[j - 1] > h {
+                below[j] = below[j - 1];
                 j -= 1;
             }
-            sorted[j] = h;
+            below[j] = h;
         }
         *values = sorted;
         return;

@@ -205,9 +205,14 @@ fn bucket_sort<T: Copy + Ord + Default>(
     let shift = width - bits;
     let buckets = 1usize << bits;
     // starts[b + 1] counts bucket b, then (prefix sums) starts[b] is where bucket b begins.
+    // A value's top bits are below `buckets` (a power of two): the masks below change no
+    // index, they only let the compiler drop the index checks.
+    let last = buckets - 1;
     let mut starts = vec![0u32; buckets + 1];
-    for &h in values.iter() {
-        starts[top(h, shift) + 1] += 1;
+    if let Some(counts) = starts.get_mut(1..=buckets) {
+        for &h in values.iter() {
+            counts[top(h, shift) & last] += 1;
+        }
     }
     // The crowded test is a pass of its own (it vectorizes; inside the prefix sums it cost
     // two instructions per bucket).
@@ -231,8 +236,9 @@ fn bucket_sort<T: Copy + Ord + Default>(
         // larger values of its bucket placed so far. Below the bucket lie only smaller values
         // (earlier buckets) or places not written yet, which hold the default (the least
         // value): the move stops at the bucket's start without knowing where that is.
+        let bucket_ends = &mut ends[..buckets];
         for &h in values.iter() {
-            let slot = &mut ends[top(h, shift)];
+            let slot = &mut bucket_ends[top(h, shift) & last];
             let end = *slot as usize;
             *slot += 1;
             // The places up to the value's own as one slice (one bound check): the moves

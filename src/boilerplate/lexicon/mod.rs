@@ -1110,6 +1110,8 @@ struct StopTable {
     slots: Vec<StopSlot>,
     /// `64 - log2(slots.len())`.
     shift: u32,
+    /// `slots.len() - 1`.
+    mask: usize,
 }
 
 impl StopTable {
@@ -1150,6 +1152,7 @@ impl StopTable {
         let mut t = StopTable {
             slots: vec![StopSlot::default(); size],
             shift: 64 - size.trailing_zeros(),
+            mask: size - 1,
         };
         for &w in words {
             let mut cur = w;
@@ -1176,9 +1179,11 @@ impl StopTable {
     /// The two slots of a key.
     #[inline]
     fn slots_of(&self, lo: u64, hi: u64, len: usize) -> (usize, usize) {
+        // One multiply: the top bits and a field of the middle ones (which mix the key's
+        // first five bytes, where words of one length differ most; the table is exact
+        // whatever the slots, and grows if two words would share both).
         let h = (lo ^ hi.rotate_left(29) ^ len as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15);
-        let h2 = (h ^ (h >> 29)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        ((h >> self.shift) as usize, (h2 >> self.shift) as usize)
+        ((h >> self.shift) as usize, (h >> 24) as usize & self.mask)
     }
 
     /// The language mask of the word with these [`padded_words`] and length (0 if none).

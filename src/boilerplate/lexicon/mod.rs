@@ -535,11 +535,7 @@ impl Lexicon {
             return 0;
         };
         if !word.is_ascii() {
-            let t = trim_marks(text.get(start..end).unwrap_or(""));
-            if t.is_empty() || t.len() > 40 {
-                return 0;
-            }
-            return self.stop_mask_word(t, tok);
+            return self.wide_word_stop_mask(text, start, end, tok);
         }
         // For ASCII, what `trim_marks` keeps is from the first letter or digit to the last.
         let Some(s) = word.iter().position(|&x| ASCII_ALNUM[usize::from(x)]) else {
@@ -562,6 +558,49 @@ impl Lexicon {
             _ if len > 40 => 0,
             _ => self.stop_mask_ascii(text.get(s..s + len).unwrap_or("")),
         }
+    }
+
+    /// [`Lexicon::word_stop_mask`] of a word that is not ASCII (out of line, so that the
+    /// ASCII path keeps its registers).
+    #[inline(never)]
+    fn wide_word_stop_mask(&self, text: &str, start: usize, end: usize, tok: &mut String) -> u32 {
+        if let Some(m) = self.same_two_byte_mask(text.as_bytes(), start, end) {
+            return m;
+        }
+        let t = trim_marks(text.get(start..end).unwrap_or(""));
+        if t.is_empty() || t.len() > 40 {
+            return 0;
+        }
+        self.stop_mask_word(t, tok)
+    }
+
+    /// [`Lexicon::word_stop_mask`] of a word made of two-byte characters that fold to
+    /// themselves (most Arabic, Hebrew and lower-case Cyrillic words), the first and the last
+    /// wordish: its own trimmed fold, so looked up in place with no copy; `None` for other
+    /// words.
+    #[inline]
+    fn same_two_byte_mask(&self, b: &[u8], start: usize, end: usize) -> Option<u32> {
+        let word = b.get(start..end)?;
+        let (&[f0, f1, ..], &[.., l0, l1]) = (word, word) else {
+            return None;
+        };
+        if word.len() % 2 != 0 || !wordish_2(f0, f1) || !wordish_2(l0, l1) {
+            return None;
+        }
+        // `start` is a character boundary, so each pair with a two-byte lead is one character.
+        let same = &fold_tables().same;
+        for pair in word.chunks_exact(2) {
+            let (x0, x1) = (pair[0], pair[1]);
+            let cp = (usize::from(x0 & 0x1F) << 6) | usize::from(x1 & 0x3F);
+            if !(0xC2..=0xDF).contains(&x0) || (same[cp >> 6] >> (cp & 63)) & 1 == 0 {
+                return None;
+            }
+        }
+        Some(if word.len() <= MAX_STOP_LEN {
+            self.stop_mask_at(b, start, end)
+        } else {
+            0
+        })
     }
 
     /// [`Lexicon::stop_mask`] of an ASCII token not yet lower-cased (the fold of an ASCII word
@@ -1071,6 +1110,8 @@ struct StopTable {
     slots: Vec<StopSlot>,
     /// `64 - log2(slots.len())`.
     shift: u32,
+    /// `slots.len() - 1`.
+    mask: usize,
 }
 
 impl StopTable {
@@ -1111,6 +1152,7 @@ impl StopTable {
         let mut t = StopTable {
             slots: vec![StopSlot::default(); size],
             shift: 64 - size.trailing_zeros(),
+            mask: size - 1,
         };
         for &w in words {
             let mut cur = w;
@@ -1137,9 +1179,11 @@ impl StopTable {
     /// The two slots of a key.
     #[inline]
     fn slots_of(&self, lo: u64, hi: u64, len: usize) -> (usize, usize) {
+        // One multiply: the top bits and a field of the middle ones (which mix the key's
+        // first five bytes, where words of one length differ most; the table is exact
+        // whatever the slots, and grows if two words would share both).
         let h = (lo ^ hi.rotate_left(29) ^ len as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15);
-        let h2 = (h ^ (h >> 29)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        ((h >> self.shift) as usize, (h2 >> self.shift) as usize)
+        ((h >> self.shift) as usize, (h >> 24) as usize & self.mask)
     }
 
     /// The language mask of the word with these [`padded_words`] and length (0 if none).
@@ -2072,14 +2116,28 @@ pub(crate) mod tests {
         #![proptest_config(proptest::prelude::ProptestConfig::with_cases(1000))]
 
         /// A block's word past its head is looked up as its trimmed fold, read in place or not.
+        /// Words of two-byte characters: those that fold to themselves are read in place, the
+        /// rest (a letter that folds to another, a dropped mark, an edge to trim, a character
+        /// of another width, past the longest stop word) are folded.
         #[test]
         fn words_in_place_are_looked_up_as_their_trimmed_fold(
             s in tricky_text(),
             ascii in "( |[,.\"(]{0,2}(the|The|OF|and|Between|a|Xy)[,.\")!]{0,2}|[a-z]{15,20}|[A-Za-z]{38,42}){0,30}",
+            two_byte in proptest::collection::vec(
+                proptest::collection::vec(
+                    proptest::sample::select(&[
+                        "في", "من", "على", "إلى", "أن", "ال", "ة", "ه", "ا", "ي", "ى", "\u{64e}",
+                        "،", "«", "»", "и", "не", "На", "Ж", "é", "x", "中", "ـ", "ولاية",
+                    ][..]),
+                    1..8,
+                ),
+                1..12,
+            ),
         ) {
             let lex = lexicon();
             let mut tok = String::new();
-            for text in [s, ascii] {
+            let two_byte = two_byte.iter().map(|w| w.concat()).collect::<Vec<_>>().join(" ");
+            for text in [s, ascii, two_byte] {
                 let mut start = 0;
                 for word in text.split(' ') {
                     let end = start + word.len();
@@ -2090,6 +2148,30 @@ pub(crate) mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn two_byte_words_that_fold_to_themselves_are_stop_words_in_place() {
+        let lex = lexicon();
+        let mut tok = String::new();
+        let text = "قال إنه في المدينة على الحدود من جديد и не";
+        let mut start = 0;
+        let mut found = 0;
+        for word in text.split(' ') {
+            let end = start + word.len();
+            let m = lex.word_stop_mask(text, start, end, &mut tok);
+            assert_eq!(m, lex.stop_mask(&fold(word)), "{word:?}");
+            if lex
+                .same_two_byte_mask(text.as_bytes(), start, end)
+                .is_some()
+            {
+                found += usize::from(m != 0);
+            }
+            start = end + 1;
+        }
+        // في من и не: stop words read in place (إنه and على, whose hamza and alef maksura fold
+        // to other letters, are looked up as their fold).
+        assert_eq!(found, 4);
     }
 
     #[test]

@@ -222,23 +222,13 @@ pub struct Input<'a> {
 }
 
 /// The reason of a learned-chrome block, formatted only for the blocks it strips: one
-/// allocation, the count's digits written on the stack (`to_string` cost a second allocation
-/// and the formatting machinery, on every learned line of a page).
+/// allocation of the right size, the count's digits by `itoa` (`to_string` and `concat` cost
+/// two more allocations and the formatting machinery, on every learned line of a page).
 fn learned_reason(input: &Input<'_>, i: usize) -> Option<String> {
-    let mut n = (*input.learned.get(i)?)?;
+    let n = (*input.learned.get(i)?)?;
     let of = input.source.unwrap_or("the stream");
-    let mut digits = [0u8; 10];
-    let mut at = digits.len();
-    while let Some(d) = at.checked_sub(1).and_then(|k| digits.get_mut(k)) {
-        at -= 1;
-        *d = b'0' + (n % 10) as u8;
-        n /= 10;
-        if n == 0 {
-            break;
-        }
-    }
-    let count = std::str::from_utf8(digits.get(at..).unwrap_or(&[])).unwrap_or("");
-    // Pushed one by one into a string of the right size (`concat` cost as much again).
+    let mut digits = itoa::Buffer::new();
+    let count = digits.format(n);
     const SEEN: &str = "line seen in ";
     const STORIES: &str = " earlier stories of ";
     let mut reason = String::with_capacity(SEEN.len() + count.len() + STORIES.len() + of.len());

@@ -10,7 +10,11 @@ fuzz_target!(|data: &[u8]| {
     let text = String::from_utf8_lossy(data).into_owned();
     let s = Stripper::new();
     let c = s
-        .clean(&Content::Text(text.clone()), InputFormat::Text, Some("fuzz"))
+        .clean(
+            &Content::Text(text.clone()),
+            InputFormat::Text,
+            Some("fuzz"),
+        )
         .expect("text input within limits never fails");
     assert!(c.text.len() <= text.len());
     for line in c.text.lines() {

@@ -202,9 +202,14 @@ impl RawConfig {
             what: "config file",
             message: format!("{}: {e}", path.display()),
         })?;
-        toml::from_str(&text).map_err(|e| Error::Decode {
+        Self::parse(&text, &path.display().to_string())
+    }
+
+    /// Parse the TOML text of a config file; `origin` (its path) prefixes error messages.
+    pub fn parse(text: &str, origin: &str) -> Result<Self> {
+        toml::from_str(text).map_err(|e| Error::Decode {
             what: "config file",
-            message: format!("{}: {e}", path.display()),
+            message: format!("{origin}: {e}"),
         })
     }
 

@@ -262,15 +262,24 @@ pub(crate) fn open_maybe_gzip(
     path: &Path,
     count: Arc<AtomicU64>,
 ) -> Result<BufReader<Box<dyn Read + Send>>> {
-    let mut file = BufReader::new(File::open(path)?);
-    let gzip = file.fill_buf()?.starts_with(&[0x1f, 0x8b]);
-    let counted = Counting { inner: file, count };
+    let counted = Counting {
+        inner: File::open(path)?,
+        count,
+    };
+    Ok(maybe_gzip(BufReader::new(counted))?)
+}
+
+/// The reader the file sources read: `input` decompressed (every gzip member) when it starts
+/// with the gzip magic bytes, as is otherwise. Public so that readers other than files (tests,
+/// fuzz targets) go through the same detection as [`open`].
+pub fn maybe_gzip<R: BufRead + Send + 'static>(
+    mut input: R,
+) -> std::io::Result<BufReader<Box<dyn Read + Send>>> {
+    let gzip = input.fill_buf()?.starts_with(&[0x1f, 0x8b]);
     let inner: Box<dyn Read + Send> = if gzip {
-        Box::new(flate2::bufread::MultiGzDecoder::new(BufReader::new(
-            counted,
-        )))
+        Box::new(flate2::bufread::MultiGzDecoder::new(input))
     } else {
-        Box::new(counted)
+        Box::new(input)
     };
     Ok(BufReader::with_capacity(1 << 16, inner))
 }

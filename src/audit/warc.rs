@@ -319,11 +319,13 @@ fn dechunk(mut input: &[u8], limit: usize) -> Result<Vec<u8>> {
         if size == 0 {
             return Ok(out);
         }
-        if out.len() + size > limit {
+        // Saturating: a size line may say up to 2^64 - 1.
+        let total = out.len().saturating_add(size);
+        if total > limit {
             return Err(Error::TooLarge {
                 field: "HTTP body",
                 limit,
-                actual: out.len() + size,
+                actual: total,
             });
         }
         let chunk = input.get(..size).ok_or_else(|| bad("truncated chunk"))?;
@@ -604,6 +606,20 @@ mod tests {
         let err = decompress(&gz, "gzip", 10_000).unwrap_err();
         assert!(matches!(err, Error::TooLarge { limit: 10_000, .. }));
         assert_eq!(decompress(&gz, "br", 10).unwrap(), None);
+    }
+
+    #[test]
+    fn a_chunk_size_near_usize_max_is_refused_not_overflowed() {
+        // Found by the `warc` fuzz target: a chunk after the first with size 2^64 - 1 made
+        // `out.len() + size` overflow (a panic with overflow checks).
+        let body = b"1\r\na\r\nffffffffffffffff\r\nb\r\n0\r\n\r\n";
+        let err = dechunk(body, 1 << 20).unwrap_err();
+        assert!(
+            matches!(err, Error::TooLarge { limit, actual: usize::MAX, .. } if limit == 1 << 20),
+            "{err}"
+        );
+        let err = dechunk(b"ffffffffffffffff\r\nb\r\n0\r\n\r\n", 1 << 20).unwrap_err();
+        assert!(matches!(err, Error::TooLarge { .. }), "{err}");
     }
 
     #[test]

@@ -295,8 +295,9 @@ pub(crate) enum Line {
     Eof,
 }
 
-/// Read one `\n`-terminated line into `buf` (cleared first) without ever buffering more than
-/// `limit` bytes; a longer line is consumed and reported as [`Line::TooLong`].
+/// Read one `\n`-terminated line into `buf` (cleared first), without its `\n` and a `\r`
+/// before it, never buffering more than `limit` bytes of it besides those two; a longer line
+/// (the last one, without a `\n`, included) is consumed and reported as [`Line::TooLong`].
 pub(crate) fn read_line_bounded<R: BufRead + ?Sized>(
     reader: &mut R,
     buf: &mut Vec<u8>,
@@ -308,7 +309,8 @@ pub(crate) fn read_line_bounded<R: BufRead + ?Sized>(
     loop {
         let chunk = reader.fill_buf()?;
         if chunk.is_empty() {
-            return Ok(if too_long {
+            return Ok(if too_long || buf.len() > limit {
+                buf.clear();
                 Line::TooLong(seen)
             } else if seen == 0 {
                 Line::Eof
@@ -322,7 +324,8 @@ pub(crate) fn read_line_bounded<R: BufRead + ?Sized>(
         };
         seen += take as u64;
         if !too_long {
-            if buf.len() + take > limit.saturating_add(1) {
+            // Room for the line's `\r\n`, which are not part of it.
+            if buf.len() + take > limit.saturating_add(2) {
                 too_long = true;
                 buf.clear();
             } else {
@@ -331,12 +334,16 @@ pub(crate) fn read_line_bounded<R: BufRead + ?Sized>(
         }
         reader.consume(take);
         if done {
-            if too_long {
-                return Ok(Line::TooLong(seen));
-            }
-            buf.pop();
-            if buf.last() == Some(&b'\r') {
+            if !too_long {
                 buf.pop();
+                if buf.last() == Some(&b'\r') {
+                    buf.pop();
+                }
+                too_long = buf.len() > limit;
+            }
+            if too_long {
+                buf.clear();
+                return Ok(Line::TooLong(seen));
             }
             return Ok(Line::Full);
         }
@@ -613,6 +620,34 @@ mod tests {
             read_line_bounded(&mut input, &mut buf, 8).unwrap(),
             Line::Eof
         );
+    }
+
+    /// The limit bounds a line's bytes without its `\n` or `\r\n`, the same for the last
+    /// line, which has none (the `jsonl` fuzz target found a last line one byte over the limit
+    /// handed over whole).
+    #[test]
+    fn the_limit_bounds_every_line_exactly_the_last_one_too() {
+        let read = |text: &[u8]| {
+            let mut input = text;
+            let mut buf = Vec::new();
+            let mut lines = Vec::new();
+            loop {
+                match read_line_bounded(&mut input, &mut buf, 4).unwrap() {
+                    Line::Eof => return lines,
+                    Line::Full => lines.push(Ok(String::from_utf8(buf.clone()).unwrap())),
+                    Line::TooLong(n) => lines.push(Err(n)),
+                }
+            }
+        };
+        let ok = |s: &str| Ok(s.to_string());
+        assert_eq!(read(b"abcd"), [ok("abcd")]);
+        assert_eq!(read(b"abcde"), [Err(5)]);
+        assert_eq!(read(b"abcd\n"), [ok("abcd")]);
+        assert_eq!(read(b"abcd\r\n"), [ok("abcd")]);
+        assert_eq!(read(b"abcde\n"), [Err(6)]);
+        assert_eq!(read(b"abcd\rx\n"), [Err(7)]);
+        assert_eq!(read(b"abcd\r"), [Err(5)]);
+        assert_eq!(read(b"ab\nabcde\nabcd"), [ok("ab"), Err(6), ok("abcd")]);
     }
 
     #[test]

@@ -306,25 +306,22 @@ pub(crate) fn read_line_bounded<R: BufRead + ?Sized>(
     buf.clear();
     let mut seen: u64 = 0;
     let mut too_long = false;
-    loop {
+    let mut newline = false;
+    while !newline {
         let chunk = reader.fill_buf()?;
         if chunk.is_empty() {
-            return Ok(if too_long || buf.len() > limit {
-                buf.clear();
-                Line::TooLong(seen)
-            } else if seen == 0 {
-                Line::Eof
-            } else {
-                Line::Full
-            });
+            break;
         }
-        let (take, done) = match memchr::memchr(b'\n', chunk) {
-            Some(i) => (i + 1, true),
-            None => (chunk.len(), false),
+        let take = match memchr::memchr(b'\n', chunk) {
+            Some(i) => {
+                newline = true;
+                i + 1
+            }
+            None => chunk.len(),
         };
         seen += take as u64;
+        // Room for the line's `\r\n`, which are not part of it.
         if !too_long {
-            // Room for the line's `\r\n`, which are not part of it.
             if buf.len() + take > limit.saturating_add(2) {
                 too_long = true;
                 buf.clear();
@@ -333,21 +330,21 @@ pub(crate) fn read_line_bounded<R: BufRead + ?Sized>(
             }
         }
         reader.consume(take);
-        if done {
-            if !too_long {
-                buf.pop();
-                if buf.last() == Some(&b'\r') {
-                    buf.pop();
-                }
-                too_long = buf.len() > limit;
-            }
-            if too_long {
-                buf.clear();
-                return Ok(Line::TooLong(seen));
-            }
-            return Ok(Line::Full);
+    }
+    if seen == 0 {
+        return Ok(Line::Eof);
+    }
+    if newline && !too_long {
+        buf.pop();
+        if buf.last() == Some(&b'\r') {
+            buf.pop();
         }
     }
+    if too_long || buf.len() > limit {
+        buf.clear();
+        return Ok(Line::TooLong(seen));
+    }
+    Ok(Line::Full)
 }
 
 /// JSONL documents, one per line, with the fields of `neardup dedup` (`id`, `text` or `html`,

@@ -610,8 +610,9 @@ mod tests {
 
     #[test]
     fn a_chunk_size_near_usize_max_is_refused_not_overflowed() {
-        // Found by the `warc` fuzz target: a chunk after the first with size 2^64 - 1 made
-        // `out.len() + size` overflow (a panic with overflow checks).
+        // Spotted while writing the `warc` fuzz target (random runs had not reached it): a
+        // chunk after the first with size 2^64 - 1 made `out.len() + size` overflow (a panic
+        // with overflow checks).
         let body = b"1\r\na\r\nffffffffffffffff\r\nb\r\n0\r\n\r\n";
         let err = dechunk(body, 1 << 20).unwrap_err();
         assert!(
